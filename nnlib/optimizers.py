@@ -1,0 +1,151 @@
+r"""Optimizers: rules that move every parameter a small step against its gradient.
+
+All of them update the parameter arrays **in place**. The textbook line ``W = W - lr * dW``
+allocates a new array for every parameter at every step; here each optimizer keeps one scratch
+buffer per parameter and writes into ``W`` itself (measured in ``benchmarks/``).
+
+Usage: ``opt.step(net)`` after ``net.backward(...)``, or ``opt.step_arrays(params, grads)``
+with two lists of arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import check_fraction, check_positive, describe
+
+
+class Optimizer:
+    """Base class. ``lr`` is the learning rate :math:`\\eta`."""
+
+    def __init__(self, lr: float) -> None:
+        self.lr = check_positive(lr, "learning rate lr")
+        self.t = 0  # number of steps taken
+        self._state: list[dict[str, np.ndarray]] | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(lr={self.lr})"
+
+    def step(self, net) -> None:
+        """One update of every parameter of ``net`` from the gradients its ``backward`` stored."""
+        if not hasattr(net, "parameters") or not hasattr(net, "gradients"):
+            raise TypeError(f"step() expects a network (e.g. Sequential), got {describe(net)}")
+        self.step_arrays([p for _, p in net.parameters()], [g for _, g in net.gradients()])
+
+    def step_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Update each array in ``params`` in place using the matching array in ``grads``."""
+        if len(params) != len(grads):
+            raise ValueError(f"got {len(params)} parameters but {len(grads)} gradients")
+        for p, g in zip(params, grads):
+            if not isinstance(p, np.ndarray) or not isinstance(g, np.ndarray):
+                raise TypeError("parameters and gradients must be numpy arrays")
+            if p.shape != g.shape:
+                raise ValueError(f"a gradient of shape {g.shape} does not match its parameter "
+                                 f"of shape {p.shape}")
+        if self._state is None or len(self._state) != len(params) or any(
+                s["buf"].shape != p.shape for s, p in zip(self._state, params)):
+            self._state = [self._init_state(p) for p in params]
+        self.t += 1
+        for p, g, s in zip(params, grads, self._state):
+            self._update(p, g, s)
+
+    def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        return {"buf": np.empty_like(p)}
+
+    def _update(self, p, g, s) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    r"""Plain gradient descent: :math:`w \leftarrow w - \eta\,\partial L/\partial w`."""
+
+    def _update(self, p, g, s):
+        np.multiply(g, self.lr, out=s["buf"])
+        p -= s["buf"]
+
+
+class Momentum(Optimizer):
+    r"""Gradient descent with momentum (a ball that keeps rolling):
+
+    :math:`v \leftarrow \mu v - \eta\,\nabla L`, then :math:`w \leftarrow w + v`.
+    ``momentum`` is :math:`\mu` (default 0.9).
+    """
+
+    def __init__(self, lr: float, momentum: float = 0.9) -> None:
+        super().__init__(lr)
+        self.momentum = check_fraction(momentum, "momentum")
+
+    def __repr__(self) -> str:
+        return f"Momentum(lr={self.lr}, momentum={self.momentum})"
+
+    def _init_state(self, p):
+        return {"buf": np.empty_like(p), "v": np.zeros_like(p)}
+
+    def _update(self, p, g, s):
+        v = s["v"]
+        v *= self.momentum
+        np.multiply(g, self.lr, out=s["buf"])
+        v -= s["buf"]
+        p += v
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad: each weight gets its own, shrinking learning rate.
+
+    :math:`G \leftarrow G + g^2`, :math:`w \leftarrow w - \eta\, g/(\sqrt{G}+\epsilon)`.
+    """
+
+    def __init__(self, lr: float = 0.01, eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        self.eps = check_positive(eps, "eps")
+
+    def _init_state(self, p):
+        return {"buf": np.empty_like(p), "G": np.zeros_like(p)}
+
+    def _update(self, p, g, s):
+        G, buf = s["G"], s["buf"]
+        np.multiply(g, g, out=buf)
+        G += buf
+        np.sqrt(G, out=buf)
+        buf += self.eps
+        np.divide(g, buf, out=buf)
+        buf *= self.lr
+        p -= buf
+
+
+class Adam(Optimizer):
+    r"""Adam: momentum on the gradient and on its square, with bias correction.
+
+    :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+    :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`,
+    :math:`w \leftarrow w - \eta\,\hat m/(\sqrt{\hat v}+\epsilon)`.
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
+        super().__init__(lr)
+        self.beta1 = check_fraction(beta1, "beta1")
+        self.beta2 = check_fraction(beta2, "beta2")
+        self.eps = check_positive(eps, "eps")
+
+    def _init_state(self, p):
+        return {"buf": np.empty_like(p), "m": np.zeros_like(p), "v": np.zeros_like(p)}
+
+    def _update(self, p, g, s):
+        m, v, buf = s["m"], s["v"], s["buf"]
+        m *= self.beta1
+        np.multiply(g, 1 - self.beta1, out=buf)
+        m += buf
+        v *= self.beta2
+        np.multiply(g, g, out=buf)
+        buf *= 1 - self.beta2
+        v += buf
+        # sqrt(v_hat) + eps, with the bias corrections folded into two scalars
+        np.sqrt(v, out=buf)
+        buf /= np.sqrt(1 - self.beta2 ** self.t)
+        buf += self.eps
+        np.divide(m, buf, out=buf)
+        buf *= self.lr / (1 - self.beta1 ** self.t)
+        p -= buf
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
