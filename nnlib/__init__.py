@@ -15,6 +15,7 @@ from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, Re
                           tanh_derivative)
 from .data import (flatten_images, load_digits, noisy_quadratic, one_hot, spirals,
                    train_test_split, two_moons, xor)
+from .exercises import ExerciseFailed, expect_close, expect_equal, expect_shape
 from .gradcheck import GradientCheck, derivative, gradient_check, numerical_gradient, relative_error
 from .layers import Dense, Layer, init_weights
 from .losses import (MAE, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Loss,
