@@ -108,8 +108,10 @@ def _layer_weights(net_or_sizes):
             raise ValueError("the network has no Dense layers to draw")
         return [dense[0].n_in] + [d.n_out for d in dense], [d.W for d in dense]
     try:
+        if isinstance(net_or_sizes, (str, bytes)):
+            raise TypeError
         sizes = [int(s) for s in net_or_sizes]
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError("draw_network expects a Sequential network or a list of layer sizes, "
                         f"got {describe(net_or_sizes)}") from None
     if len(sizes) < 2 or min(sizes) < 1:

@@ -1,0 +1,118 @@
+"""The HTML book builds offline and warning-free, and every page is self-contained.
+
+The build runs once per test session (``jupyter-book build . --toc book/_toc.yml -W``, the same
+command as ``make book``) into the repository's ``_build``, so its execution cache is shared.
+"""
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+pytestmark = pytest.mark.book
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="session")
+def book():
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run([str(jb), "build", ".", "--toc", "book/_toc.yml", "-W"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, (
+        "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])
+    return HTML
+
+
+class Resources(HTMLParser):
+    """Collects every URL the page would load by itself (scripts, styles, images, frames)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "audio", "video", "embed") and a.get("src"):
+            self.urls.append(a["src"])
+        if tag == "link" and a.get("href") and a.get("rel", "") in (
+                "stylesheet", "preload", "icon", "shortcut icon", "modulepreload", "prefetch"):
+            self.urls.append(a["href"])
+        if tag == "object" and a.get("data"):
+            self.urls.append(a["data"])
+
+
+def test_every_toc_entry_has_a_page(book):
+    for f in toc_files():
+        assert (book / f"{f}.html").exists(), f"{f} is in the table of contents but was not built"
+
+
+def test_pages_load_nothing_from_outside_the_build_folder(book):
+    pages = sorted(book.rglob("*.html"))
+    assert pages
+    for page in pages:
+        parser = Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for url in parser.urls:
+            parsed = urlparse(url)
+            if parsed.scheme == "data":
+                continue
+            assert not parsed.scheme and not parsed.netloc and not url.startswith("//"), \
+                f"{page.relative_to(book)} loads {url} from outside the book"
+            target = (page.parent / unquote(parsed.path)).resolve()
+            assert target.is_relative_to(book.resolve()) and target.exists(), \
+                f"{page.relative_to(book)} refers to {url}, which is not in the build folder"
+
+
+def test_stylesheets_import_nothing_remote(book):
+    for css in book.rglob("*.css"):
+        text = css.read_text(encoding="utf-8", errors="replace")
+        remote = re.findall(r"(?:@import\s+|url\()\s*['\"]?((?:https?:)?//[^'\")\s]+)", text)
+        assert not remote, f"{css.relative_to(book)} fetches {remote[:3]}"
+
+
+def test_math_is_rendered_by_the_local_mathjax(book):
+    page = (book / "chapters" / "01_neurons.html").read_text(encoding="utf-8")
+    assert '_static/mathjax/tex-chtml.js' in page
+    assert (book / "_static" / "mathjax" / "tex-chtml.js").exists()
+    assert page.count('class="math') > 5, "chapter 1 should contain typeset math"
+
+
+def test_widgets_show_their_no_kernel_fallback(book):
+    for f in toc_files():
+        page = (book / f"{f}.html").read_text(encoding="utf-8")
+        # a live widget view in the HTML would need a kernel and the CDN widget manager
+        assert "application/vnd.jupyter.widget-view+json" not in page, f
+        for blob in re.findall(r'<script type="application/json" class="nnlib-data">(.*?)</script>',
+                               page):
+            data = json.loads(blob)
+            n = 1
+            for size in data["sizes"]:
+                n *= size
+            assert len(data["frames"]) == n, f"{f}: an explorer lacks frames"
+            assert all(0 <= png < len(data["pngs"]) for png, _ in data["frames"])
+
+
+def test_chapter_one_has_explorers(book):
+    page = (book / "chapters" / "01_neurons.html").read_text(encoding="utf-8")
+    assert page.count('class="nnlib-explorer"') >= 2
+
+
+def test_glued_numbers_are_resolved(book):
+    for f in toc_files():
+        page = (book / f"{f}.html").read_text(encoding="utf-8")
+        assert "{glue" not in page, f"{f}: a glue reference was not filled in"
