@@ -15,12 +15,18 @@ overflow: ``sigmoid(±1000)`` and ``softmax([1000, -1000])`` are finite and rais
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import erf
-
 from ._checks import as_array, check_choice, check_positive
 from .layers import Layer
 
 _SQRT2 = np.sqrt(2.0)
+
+
+def erf(x):
+    """The error function, from SciPy (imported on first use: it costs ~0.2 s at start-up)."""
+    from scipy.special import erf as _erf
+
+    return _erf(x)
+
 _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 

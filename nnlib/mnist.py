@@ -15,8 +15,6 @@ import gzip
 import hashlib
 import os
 import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +86,8 @@ def download(url: str, dest, expected_sha256: str | None = None, timeout: float 
     The bytes go to a temporary file in the same folder and are renamed into place only after
     the checksum matches, so ``dest`` is either absent or complete.
     """
+    import urllib.request  # imported here: it pulls in http and ssl, slow for `import nnlib`
+
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=dest.name + ".", suffix=".part", dir=dest.parent)
@@ -112,6 +112,8 @@ def fetch(cache_dir=None, mirrors=MIRRORS, files=FILES, download_missing: bool =
 
     Cached files are checked too: a corrupt file is downloaded again.
     """
+    import urllib.error
+
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     for name, digest in files.items():
         path = cache / name
