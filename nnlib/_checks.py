@@ -10,6 +10,10 @@ import numbers
 import numpy as np
 
 
+class NonFiniteError(ValueError):
+    """An array that must be finite contains NaN or inf."""
+
+
 def describe(x) -> str:
     """A short description of ``x`` for error messages: type, and shape/dtype for arrays."""
     if isinstance(x, np.ndarray):
@@ -40,7 +44,7 @@ def as_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
     if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = tuple(int(i) for i in bad) if arr.ndim else ()
-        raise ValueError(f"{name} contains NaN or inf (first at index {where}); "
+        raise NonFiniteError(f"{name} contains NaN or inf (first at index {where}); "
                          "check the data or the computation that produced it")
     return arr
 
@@ -93,5 +97,5 @@ def as_rng(seed, name: str = "rng") -> np.random.Generator:
         raise TypeError(f"{name} must be an int seed or a numpy.random.Generator, "
                         f"got {describe(seed)}")
     if seed < 0:
-        raise ValueError(f"{name} seed must be >= 0, got {seed}")
+        raise ValueError(f"{name} must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))

@@ -14,11 +14,13 @@ overflow: ``sigmoid(±1000)`` and ``softmax([1000, -1000])`` are finite and rais
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from ._checks import as_array, check_choice, check_positive
 from .layers import Layer
 
-_SQRT2 = np.sqrt(2.0)
+_SQRT2 = math.sqrt(2.0)  # Python floats keep float32 arrays float32
 
 
 def erf(x):
@@ -27,7 +29,7 @@ def erf(x):
 
     return _erf(x)
 
-_SQRT2PI = np.sqrt(2.0 * np.pi)
+_SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
 def _z(z) -> np.ndarray:
@@ -195,7 +197,8 @@ class Activation(Layer):
         return self.fn(Z)
 
     def backward(self, dA) -> np.ndarray:
-        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape)
+        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
+                                  None if self._Z is None else self._Z.dtype)
         return dA * self.derivative(self._Z)
 
 
@@ -267,7 +270,8 @@ class Softmax(Activation):
                         "inputs. Use softmax_jacobian(z) or softmax_jvp(z, v)")
 
     def backward(self, dA) -> np.ndarray:
-        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape)
+        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
+                                  None if self._Z is None else self._Z.dtype)
         return softmax_jvp(self._Z, dA)
 
 

@@ -55,6 +55,9 @@ def train_test_split(X, y, test_size: float = 0.2, seed=0, stratify: bool = Fals
             test_idx.append(members[:int(round(test_size * members.size))])
         test = np.sort(np.concatenate(test_idx))
         train = np.setdiff1d(np.arange(n), test)
+        if test.size == 0 or train.size == 0:
+            raise ValueError(f"test_size={test_size} with stratify=True leaves an empty part: "
+                             "each class has too few examples; use more data or stratify=False")
         train, test = rng.permutation(train), rng.permutation(test)
     else:
         n_test = int(round(test_size * n))
@@ -117,8 +120,8 @@ def two_moons(n: int = 200, noise: float = 0.1, seed=0):
 
 def spirals(n: int = 300, classes: int = 3, noise: float = 0.2, seed=0):
     """``classes`` interleaved spiral arms around the origin. Returns ``X (n, 2)``, ``y (n,)``."""
-    n = check_int(n, "n", minimum=classes)
     classes = check_int(classes, "classes", minimum=2)
+    n = check_int(n, "n", minimum=classes)
     noise = check_positive(noise, "noise", allow_zero=True)
     rng = as_rng(seed, "seed")
     y = np.arange(n) % classes

@@ -49,11 +49,11 @@ class Layer:
         """A JSON-friendly description from which ``nnlib.network.layer_from_config`` rebuilds it."""
         return {"type": type(self).__name__}
 
-    def _check_backward(self, dA, expected_shape) -> np.ndarray:
+    def _check_backward(self, dA, expected_shape, dtype=np.float64) -> np.ndarray:
         if expected_shape is None:
             raise RuntimeError(f"{self!r}.backward() was called before forward(); "
                                "run a forward pass first")
-        dA = as_array(dA, f"the gradient passed to {self!r}.backward()")
+        dA = as_array(dA, f"the gradient passed to {self!r}.backward()", dtype=dtype)
         if dA.shape != expected_shape:
             raise ValueError(f"{self!r}.backward() expects a gradient of shape {expected_shape} "
                              f"(the shape of its last output), got {dA.shape}")
@@ -171,7 +171,7 @@ class Dense(Layer):
     def backward(self, dZ) -> np.ndarray:
         expected = None if self._A is None else (
             (self.n_out,) if self._single else (self._A.shape[0], self.n_out))
-        dZ = self._check_backward(dZ, expected).astype(self.dtype, copy=False)
+        dZ = self._check_backward(dZ, expected, self.dtype)
         if self._single:
             dZ = dZ[None, :]
         # Write into the existing gradient arrays: no new array per parameter per step.

@@ -126,6 +126,7 @@ class BinaryCrossEntropy(Loss):
     def gradient(self, y_hat, y):
         y_hat, y, single = _pair(y_hat, y, "BinaryCrossEntropy")
         _check_probabilities(y_hat, "BinaryCrossEntropy")
+        _check_labels01(y, "BinaryCrossEntropy")
         p = np.clip(y_hat, EPS, 1 - EPS)
         g = (p - y) / (p * (1 - p)) / y_hat.shape[0]
         return g[0] if single else g
@@ -151,6 +152,7 @@ class CategoricalCrossEntropy(Loss):
     def gradient(self, y_hat, y):
         y_hat, y, single = _pair(y_hat, y, "CategoricalCrossEntropy")
         _check_probabilities(y_hat, "CategoricalCrossEntropy")
+        _check_labels01(y, "CategoricalCrossEntropy")
         g = -y / np.clip(y_hat, EPS, 1.0) / y_hat.shape[0]
         return g[0] if single else g
 

@@ -147,8 +147,11 @@ def mlp(sizes, activation="sigmoid", output="identity", *, init: str | None = No
     """
     from ._checks import as_rng
 
-    sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
-    if not isinstance(sizes, list) or len(sizes) < 2:
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"sizes must be a list of layer sizes such as [4, 2, 3], got "
+                        f"{describe(sizes)}")
+    sizes = list(sizes)
+    if len(sizes) < 2:
         raise ValueError(f"sizes must list at least an input and an output size, e.g. "
                          f"[4, 2, 3], got {sizes!r}")
     sizes = [check_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]

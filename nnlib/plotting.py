@@ -129,10 +129,12 @@ def draw_network(net_or_sizes, ax=None, max_neurons: int = 12, labels=None):
     for n in sizes:
         if n <= max_neurons:
             idx = np.arange(n)
-        else:
+            ys = np.linspace(1, 0, n) if n > 1 else np.array([0.5])
+        else:  # first and last neurons, with an empty slot in the middle for the "⋮"
             half = max_neurons // 2
             idx = np.r_[np.arange(half), np.arange(n - half, n)]
-        ys = np.linspace(1, 0, len(idx)) if len(idx) > 1 else np.array([0.5])
+            slots = np.linspace(1, 0, 2 * half + 1)
+            ys = np.r_[slots[:half], slots[half + 1:]]
         shown.append((idx, ys))
     wmax = max((np.abs(W).max() for W in weights), default=1.0) if weights else 1.0
     for layer, (a, b) in enumerate(zip(shown, shown[1:])):

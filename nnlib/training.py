@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_array, as_rng, check_int, describe
+from ._checks import NonFiniteError, as_array, as_rng, check_int, describe
 from .losses import Loss, get_loss
 from .metrics import accuracy, is_classification_target
 from .optimizers import Optimizer
@@ -55,6 +55,12 @@ def evaluate(net, X, y, loss) -> tuple[float, float | None]:
     value = loss(out, y)
     acc = accuracy(loss.predict_output(out), y) if is_classification_target(y) else None
     return value, acc
+
+
+def _diverged(where: str, value, optimizer) -> TrainingDiverged:
+    return TrainingDiverged(
+        f"training diverged {where}: {value}. The steps were too large; try a smaller "
+        f"learning rate (currently lr={optimizer.lr:g}).")
 
 
 def _check_xy(X, y, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -121,15 +127,18 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
             idx = order[start:start + batch_size]
             Xb = np.take(X, idx, axis=0, out=Xb_buf[:len(idx)])
             yb = np.take(y, idx, axis=0, out=yb_buf[:len(idx)])
+            # Overflow shows up as inf/NaN somewhere in the chain; the boxes refuse non-finite
+            # inputs (NonFiniteError), and we turn that into one clear message.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                out = net.forward(Xb)
-                batch_loss = loss(out, yb) if np.isfinite(out).all() else np.nan
-                if not np.isfinite(batch_loss):
-                    raise TrainingDiverged(
-                        f"training diverged in epoch {epoch}, batch {start // batch_size + 1}: "
-                        f"the loss became {batch_loss}. The steps were too large; try a "
-                        f"smaller learning rate (currently lr={optimizer.lr:g}).")
-                net.backward(loss.gradient(out, yb))
+                try:
+                    out = net.forward(Xb)
+                    batch_loss = loss(out, yb)
+                    if not np.isfinite(batch_loss):
+                        raise NonFiniteError(f"the loss became {batch_loss}")
+                    net.backward(loss.gradient(out, yb))
+                except NonFiniteError as e:
+                    raise _diverged(f"in epoch {epoch}, batch {start // batch_size + 1}", e,
+                                    optimizer) from None
                 optimizer.step(net)
         train_loss, train_acc = _evaluate_checked(net, X, y, loss, epoch, optimizer)
         history.train_loss.append(train_loss)
@@ -161,10 +170,10 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
 
 def _evaluate_checked(net, X, y, loss, epoch, optimizer):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out = net.forward(X)
-        value = loss(out, y) if np.isfinite(out).all() else np.nan
-    if not np.isfinite(value):
-        raise TrainingDiverged(f"training diverged in epoch {epoch}: the loss became {value}. "
-                               f"Try a smaller learning rate (currently lr={optimizer.lr:g}).")
-    acc = accuracy(loss.predict_output(out), y) if is_classification_target(y) else None
+        try:
+            value, acc = evaluate(net, X, y, loss)
+            if not np.isfinite(value):
+                raise NonFiniteError(f"the loss became {value}")
+        except NonFiniteError as e:
+            raise _diverged(f"in epoch {epoch}", e, optimizer) from None
     return value, acc

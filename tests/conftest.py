@@ -1,4 +1,5 @@
-import os
+import matplotlib
 
-# Plots in tests are drawn off-screen.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Plots in the unit tests are drawn off-screen. (Not via MPLBACKEND: an environment variable
+# would leak into the notebook kernels that nbval starts and change their outputs.)
+matplotlib.use("Agg")

@@ -4,7 +4,7 @@ import warnings
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
 from scipy.stats import norm
@@ -46,17 +46,28 @@ def z_and_v(draw, limit=3.0):
     return z, v * signs
 
 
+#: GELU has a minimum here, where GELU' = 0 and a relative error is meaningless
+GELU_STATIONARY_POINT = -0.7517915246935644
+
+
+def skip_gelu_minimum(name, z):
+    """Relative error needs a gradient that is not almost zero: keep GELU away from its minimum."""
+    if name == "gelu":
+        assume(np.all(np.abs(z - GELU_STATIONARY_POINT) > 1e-2))
+
+
 def central_difference(fn, z, h=1e-6):
     """Independent element-wise central difference, written here rather than taken from nnlib."""
     z = np.asarray(z, dtype=np.float64)
     return (fn(z + h) - fn(z - h)) / (2 * h)
 
 
-def box_gradient_error(box, z, v):
-    """Relative error between box.backward(v) and nnlib's numerical gradient of sum(a * v).
+def box_gradient_errors(box, z, v):
+    """Relative errors of box.backward(v) against (1) nnlib's numerical gradient of sum(a * v)
+    and (2) an independent element-wise central difference of the forward map times v.
 
-    The loss is centred on the unperturbed output so that its value is ~1e-6 and rounding of a
-    large sum does not swamp the finite differences.
+    The loss in (1) is centred on the unperturbed output so that its value is ~1e-6 and rounding
+    of a large sum does not swamp the finite differences.
     """
     a0 = box.forward(z).copy()
     analytic = box.backward(v)
@@ -65,16 +76,19 @@ def box_gradient_error(box, z, v):
     def f():
         return float(np.sum((box.forward(x) - a0) * v))
 
-    return relative_error(analytic, numerical_gradient(f, x))
+    nnlib_error = relative_error(analytic, numerical_gradient(f, x))
+    own_error = relative_error(analytic, central_difference(box.forward, z) * v)
+    return nnlib_error, own_error
 
 
 # ----------------------------------------------------------------------------- gradient checks
 @pytest.mark.parametrize("name", ELEMENTWISE)
 @FAST
 @given(zv=z_and_v())
-def test_box_backward_matches_numerical_gradient(name, zv):
+def test_box_backward_matches_finite_differences(name, zv):
     z, v = zv
-    assert box_gradient_error(ELEMENTWISE[name][0](), z, v) < TOL
+    skip_gelu_minimum(name, z)
+    assert max(box_gradient_errors(ELEMENTWISE[name][0](), z, v)) < TOL
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
@@ -82,6 +96,7 @@ def test_box_backward_matches_numerical_gradient(name, zv):
 @given(z=hnp.arrays(np.float64, st.tuples(st.integers(1, 6), st.integers(1, 5)),
                     elements=away_from_kinks()))
 def test_derivative_function_matches_independent_central_difference(name, z):
+    skip_gelu_minimum(name, z)
     _, fn, dfn = ELEMENTWISE[name]
     assert relative_error(dfn(z), central_difference(fn, z)) < TOL
 
@@ -100,7 +115,8 @@ def test_softmax_box_backward_matches_numerical_gradient(zv):
     n, k = z.shape
     # an upstream gradient that varies along each row (a constant row has J^T v = 0 exactly)
     v = np.arange(k, dtype=np.float64)[None, :] + np.linspace(0, 0.3, n)[:, None]
-    assert box_gradient_error(A.Softmax(), z, v) < TOL
+    nnlib_error, _ = box_gradient_errors(A.Softmax(), z, v)  # softmax is not element-wise
+    assert nnlib_error < TOL
 
 
 @FAST
@@ -229,7 +245,10 @@ def test_sigmoid_and_softmax_of_huge_inputs_have_the_limit_values():
 
 
 # ----------------------------------------------------------------------------- dtypes
-@pytest.mark.parametrize("name", ELEMENTWISE)
+FLOAT32_SAFE = [n for n in ELEMENTWISE if n != "gelu"]
+
+
+@pytest.mark.parametrize("name", FLOAT32_SAFE)
 def test_functions_keep_float32(name):
     _, fn, dfn = ELEMENTWISE[name]
     z = np.array([-1.5, 0.5, 2.0], dtype=np.float32)
@@ -242,14 +261,19 @@ def test_integer_and_list_inputs_become_float64():
     assert A.relu(np.array([1, -2])).dtype == np.float64
 
 
-@pytest.mark.parametrize("name", ALL_BOXES)
+@pytest.mark.parametrize("name", [n for n in ALL_BOXES if n != "gelu"])
 def test_box_forward_keeps_float32(name):
     box = ALL_BOXES[name]()
     assert box(np.ones((2, 3), dtype=np.float32)).dtype == np.float32
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Layer._check_backward converts the gradient to "
-                   "float64, so an activation box in a float32 network returns float64 gradients")
+def test_gelu_keeps_float32():
+    z = np.array([-1.5, 0.5, 2.0], dtype=np.float32)
+    assert A.gelu(z).dtype == np.float32
+    assert A.gelu_derivative(z).dtype == np.float32
+    assert A.GELU()(z[None, :]).dtype == np.float32
+
+
 def test_box_backward_keeps_float32():
     box = A.Sigmoid()
     box(np.ones((2, 3), dtype=np.float32))
