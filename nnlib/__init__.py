@@ -24,7 +24,8 @@ from .losses import (MAE, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Loss
 from .metrics import accuracy, confusion_matrix
 from .mnist import DatasetUnavailable, load_mnist
 from .network import Sequential, mlp
-from .optimizers import SGD, Adagrad, Adam, Momentum, Optimizer
+from .autodiff import Value
+from .optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, descend
 from .training import History, TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"

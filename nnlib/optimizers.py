@@ -149,3 +149,36 @@ class Adam(Optimizer):
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
+
+
+def descend(grad, x0, optimizer: Optimizer, steps: int):
+    r"""Run ``optimizer`` on a function given by its gradient, starting at ``x0``.
+
+    ``grad(x)`` returns :math:`\nabla f(x)` (same shape as ``x``). Returns the path: an array of
+    shape ``(steps + 1,) + x0.shape`` whose row ``t`` is the point after ``t`` steps. Used to draw
+    paths of gradient descent on contour plots and to race optimizers. A path that leaves the
+    finite numbers stops there with a ``FloatingPointError`` that suggests a smaller step.
+    """
+    import numpy as np
+
+    from ._checks import as_array, check_int
+
+    if not callable(grad):
+        raise TypeError(f"grad must be a function returning the gradient, got {describe(grad)}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nnlib optimizer, got {describe(optimizer)}")
+    steps = check_int(steps, "steps", minimum=0)
+    x = as_array(x0, "x0").copy()
+    path = np.empty((steps + 1,) + x.shape)
+    path[0] = x
+    for t in range(1, steps + 1):
+        g = as_array(grad(x), "the gradient returned by grad(x)", finite=False)
+        if g.shape != x.shape:
+            raise ValueError(f"grad(x) must have the shape of x {x.shape}, got {g.shape}")
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
+            optimizer.step_arrays([x], [g])
+        if not np.isfinite(x).all():
+            raise FloatingPointError(f"the path left the finite numbers after {t} steps; "
+                                     f"try a smaller learning rate (lr={optimizer.lr:g})")
+        path[t] = x
+    return path

@@ -191,3 +191,44 @@ def plot_decision_boundary(predict, X, y, ax=None, resolution: int = 200, margin
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     return ax
+
+
+def draw_graph(output, ax=None, show_grad: bool = True):
+    """Draw the computational graph behind an ``autodiff.Value``: one box per value, with its
+    label, the operation that made it, its value and (after ``backward``) its gradient; arrows
+    run from inputs to results. Inputs are on the left, the output on the right."""
+    from .autodiff import Value
+
+    if not isinstance(output, Value):
+        raise TypeError(f"draw_graph expects an nnlib Value, got {describe(output)}")
+    order = output.graph()
+    level = {}
+    for v in order:  # parents come first, so their levels are known
+        level[id(v)] = 1 + max((level[id(p)] for p in v.parents), default=-1)
+    columns: dict[int, list] = {}
+    for v in order:
+        columns.setdefault(level[id(v)], []).append(v)
+    pos = {}
+    for x, vs in columns.items():
+        for i, v in enumerate(vs):
+            pos[id(v)] = (x, (len(vs) - 1) / 2 - i)
+    ax = _axes(ax, figsize=(2.2 * len(columns) + 0.5, 1.1 * max(map(len, columns.values())) + 1))
+    for v in order:
+        for p in v.parents:
+            (x0, y0), (x1, y1) = pos[id(p)], pos[id(v)]
+            ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
+                        arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
+    for v in order:
+        x, y = pos[id(v)]
+        head = v.label or (v.op if v.op else "")
+        if v.label and v.op:
+            head = f"{v.label} = {v.op}"
+        text = f"{head}\n{v.data:.4g}" + (f"\ngrad {v.grad:.4g}" if show_grad else "")
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
+                bbox=dict(boxstyle="round,pad=0.35", facecolor="#eef4fb" if not v.parents
+                          else "white", edgecolor=POSITIVE if v is output else "0.4"))
+    ax.set_xlim(-0.6, max(columns) + 0.6)
+    ys = [y for _, y in pos.values()]
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.axis("off")
+    return ax

@@ -259,3 +259,34 @@ def test_registry_and_repr():
     assert OPTIMIZERS == {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
     assert repr(SGD(0.1)) == "SGD(lr=0.1)"
     assert repr(Momentum(0.1, 0.5)) == "Momentum(lr=0.1, momentum=0.5)"
+
+
+# ---------------------------------------------------------------- descend (paths on a function)
+from nnlib import descend  # noqa: E402
+
+
+def test_descend_follows_the_sgd_rule_on_a_quadratic():
+    # f(r) = |r|², ∇f = 2r: each SGD step multiplies r by (1 - 2η)
+    path = descend(lambda r: 2 * r, [3.0, -1.0], SGD(0.1), steps=5)
+    assert path.shape == (6, 2)
+    np.testing.assert_allclose(path, np.array([[3.0, -1.0]]) * 0.8 ** np.arange(6)[:, None])
+
+
+def test_descend_does_not_modify_x0():
+    x0 = np.array([1.0, 2.0])
+    descend(lambda r: r, x0, SGD(0.5), steps=3)
+    np.testing.assert_array_equal(x0, [1.0, 2.0])
+
+
+def test_descend_reports_a_path_that_blows_up():
+    with pytest.raises(FloatingPointError, match="smaller learning rate"):
+        descend(lambda r: 2 * r * 1e300, [1.0], SGD(1e10), steps=10)
+
+
+def test_descend_checks_its_arguments():
+    with pytest.raises(TypeError, match="grad must be a function"):
+        descend(3, [1.0], SGD(0.1), 2)
+    with pytest.raises(TypeError, match="optimizer must be an nnlib optimizer"):
+        descend(lambda r: r, [1.0], 0.1, 2)
+    with pytest.raises(ValueError, match=r"grad\(x\) must have the shape of x \(2,\), got \(3,\)"):
+        descend(lambda r: np.ones(3), [1.0, 2.0], SGD(0.1), 2)
