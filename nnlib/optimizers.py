@@ -15,15 +15,23 @@ from ._checks import check_fraction, check_positive, describe
 
 
 class Optimizer:
-    """Base class. ``lr`` is the learning rate :math:`\\eta`."""
+    r"""Base class. ``lr`` is the learning rate :math:`\eta`.
 
-    def __init__(self, lr: float) -> None:
+    ``weight_decay`` :math:`\lambda \ge 0` adds the L2 regulariser
+    :math:`\tfrac{\lambda}{2}\sum W^2` to the loss for every weight *matrix* (not the biases):
+    its gradient :math:`\lambda W` is added to :math:`\partial L/\partial W` before the update,
+    which shrinks ("decays") the weights a little at every step.
+    """
+
+    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = check_positive(lr, "learning rate lr")
+        self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
         self.t = 0  # number of steps taken
         self._state: list[dict[str, np.ndarray]] | None = None
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(lr={self.lr})"
+        wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
+        return f"{type(self).__name__}(lr={self.lr:g}{wd})"
 
     def step(self, net) -> None:
         """One update of every parameter of ``net`` from the gradients its ``backward`` stored."""
@@ -46,6 +54,11 @@ class Optimizer:
             self._state = [self._init_state(p) for p in params]
         self.t += 1
         for p, g, s in zip(params, grads, self._state):
+            if self.weight_decay and p.ndim >= 2:  # weights only, not biases
+                gwd = s.setdefault("gwd", np.empty_like(p))
+                np.multiply(p, self.weight_decay, out=gwd)
+                gwd += g
+                g = gwd
             self._update(p, g, s)
 
     def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
@@ -70,8 +83,8 @@ class Momentum(Optimizer):
     ``momentum`` is :math:`\mu` (default 0.9).
     """
 
-    def __init__(self, lr: float, momentum: float = 0.9) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         self.momentum = check_fraction(momentum, "momentum")
 
     def __repr__(self) -> str:
@@ -94,8 +107,8 @@ class Adagrad(Optimizer):
     :math:`G \leftarrow G + g^2`, :math:`w \leftarrow w - \eta\, g/(\sqrt{G}+\epsilon)`.
     """
 
-    def __init__(self, lr: float = 0.01, eps: float = 1e-8) -> None:
-        super().__init__(lr)
+    def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         self.eps = check_positive(eps, "eps")
 
     def _init_state(self, p):
@@ -121,8 +134,8 @@ class Adam(Optimizer):
     """
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8) -> None:
-        super().__init__(lr)
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(lr, weight_decay)
         self.beta1 = check_fraction(beta1, "beta1")
         self.beta2 = check_fraction(beta2, "beta2")
         self.eps = check_positive(eps, "eps")

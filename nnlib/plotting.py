@@ -232,3 +232,51 @@ def draw_graph(output, ax=None, show_grad: bool = True):
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     ax.axis("off")
     return ax
+
+
+def plot_confusion_matrix(C, ax=None, class_names=None):
+    """Draw a confusion matrix ``C[i, j]`` (true class ``i`` predicted as ``j``) with the counts
+    written in the cells; the diagonal holds the correct predictions."""
+    C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"a confusion matrix is square, got shape {C.shape}")
+    k = C.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    if len(names) != k:
+        raise ValueError(f"{k} classes but {len(names)} class names")
+    ax = _axes(ax, figsize=(0.42 * k + 1.2, 0.42 * k + 1))
+    ax.imshow(C, cmap="Blues")
+    threshold = C.max() / 2 if C.size else 0
+    for i in range(k):
+        for j in range(k):
+            if C[i, j]:
+                ax.text(j, i, f"{C[i, j]}", ha="center", va="center", fontsize=7,
+                        color="white" if C[i, j] > threshold else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return ax
+
+
+def plot_weight_images(W, ncols: int = 8, size: float = 0.9):
+    """Each row of a first-layer weight matrix ``W (n_hidden, n_pixels)`` drawn as an image of
+    the input's shape: what pattern of pixels excites (blue) or inhibits (red) that neuron."""
+    W = as_array(W, "W", ndim=2)
+    side = int(round(np.sqrt(W.shape[1])))
+    if side * side != W.shape[1]:
+        raise ValueError(f"rows of {W.shape[1]} weights are not square images")
+    n = W.shape[0]
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * nrows),
+                                squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            lim = np.abs(W[i]).max() or 1.0
+            ax.imshow(W[i].reshape(side, side), cmap="RdBu", vmin=-lim, vmax=lim,
+                      interpolation="nearest")
+            ax.set_title(f"{i}", fontsize=7)
+    fig.tight_layout(pad=0.2)
+    return axes

@@ -48,8 +48,8 @@ def test_a_value_used_along_several_paths_gets_the_sum():
 ])
 @pytest.mark.parametrize("a", [0.3, 1.7, -0.8])
 def test_unary_operations_and_their_derivatives(op, f, df, a):
-    if op == "log" and a <= 0:
-        pytest.skip("log needs a > 0")
+    if op == "log":
+        a = abs(a)  # log needs a > 0
     x = Value(a)
     y = getattr(x, op)()
     y.backward()

@@ -290,3 +290,31 @@ def test_descend_checks_its_arguments():
         descend(lambda r: r, [1.0], 0.1, 2)
     with pytest.raises(ValueError, match=r"grad\(x\) must have the shape of x \(2,\), got \(3,\)"):
         descend(lambda r: np.ones(3), [1.0, 2.0], SGD(0.1), 2)
+
+
+# ---------------------------------------------------------------- L2 weight decay
+@pytest.mark.parametrize("make", [lambda wd: SGD(0.1, weight_decay=wd),
+                                  lambda wd: Momentum(0.1, weight_decay=wd),
+                                  lambda wd: Adagrad(0.1, weight_decay=wd),
+                                  lambda wd: Adam(0.1, weight_decay=wd)])
+def test_weight_decay_equals_adding_lambda_w_to_the_gradient_of_matrices_only(make):
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(3, 2)), rng.normal(size=3)
+    gW, gb = rng.normal(size=(3, 2)), rng.normal(size=3)
+    with_wd = [W.copy(), b.copy()]
+    by_hand = [W.copy(), b.copy()]
+    make(0.5).step_arrays(with_wd, [gW.copy(), gb.copy()])
+    make(0.0).step_arrays(by_hand, [gW + 0.5 * W, gb.copy()])
+    np.testing.assert_allclose(with_wd[0], by_hand[0], rtol=1e-12)
+    np.testing.assert_allclose(with_wd[1], by_hand[1], rtol=1e-12)
+
+
+def test_weight_decay_shrinks_weights_when_the_gradient_is_zero():
+    W = np.ones((2, 2))
+    SGD(0.1, weight_decay=0.5).step_arrays([W], [np.zeros((2, 2))])
+    np.testing.assert_allclose(W, 0.95)
+
+
+def test_weight_decay_must_be_non_negative():
+    with pytest.raises(ValueError, match="weight_decay must be a finite number >= 0, got -0.1"):
+        SGD(0.1, weight_decay=-0.1)

@@ -88,3 +88,22 @@ def test_decision_boundary_colours_the_plane_by_prediction():
     assert len(ax.collections) >= 2  # filled regions and the points
     with pytest.raises(ValueError, match="2-D inputs, got 3 features"):
         plotting.plot_decision_boundary(lambda P: P[:, 0], np.zeros((2, 3)), y)
+
+
+def test_confusion_matrix_plot_writes_the_counts():
+    C = np.array([[5, 1], [0, 4]])
+    ax = plotting.plot_confusion_matrix(C, class_names=["cat", "dog"])
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "4", "5"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog"]
+    with pytest.raises(ValueError, match="square"):
+        plotting.plot_confusion_matrix(np.zeros((2, 3)))
+
+
+def test_weight_images_draw_one_image_per_neuron():
+    W = np.arange(3 * 64, dtype=float).reshape(3, 64) - 90
+    axes = plotting.plot_weight_images(W, ncols=2)
+    images = [ax.images[0] for ax in axes.flat if ax.images]
+    assert len(images) == 3
+    np.testing.assert_array_equal(images[1].get_array(), W[1].reshape(8, 8))
+    with pytest.raises(ValueError, match="not square images"):
+        plotting.plot_weight_images(np.zeros((2, 10)))
