@@ -124,3 +124,15 @@ def test_frame_rejects_values_off_the_grid():
 def test_draw_must_be_callable():
     with pytest.raises(TypeError, match="draw must be a function"):
         explore("not a function", w=[1])
+
+
+def test_no_frames_mode_draws_nothing(monkeypatch):
+    calls = []
+
+    def draw(w):
+        calls.append(w)
+        return draw_line(w)
+    monkeypatch.setenv("NNLIB_NO_FRAMES", "1")
+    bundle = explore(draw, w=[1, 2])._repr_mimebundle_()
+    assert set(bundle) == {"text/plain"} and "NNLIB_NO_FRAMES" in bundle["text/plain"]
+    assert calls == []
