@@ -121,3 +121,37 @@ def test_glued_numbers_are_resolved(book):
     for f in toc_files():
         page = (book / f"{f}.html").read_text(encoding="utf-8")
         assert "{glue" not in page, f"{f}: a glue reference was not filled in"
+
+
+def page_text(page: str) -> str:
+    """What a reader sees: the page without tags (code is split into highlighting spans)."""
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_exercises_hide_solutions_and_drop_hidden_tests(book):
+    import nbformat
+
+    for f in toc_files():
+        if not f.startswith("chapters/"):
+            continue
+        nb = nbformat.read(ROOT / f"{f}.ipynb", 4)
+        page = (book / f"{f}.html").read_text(encoding="utf-8")
+        text = page_text(page)
+        meta = [c.metadata.get("nbgrader", {}) for c in nb.cells]
+        public = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
+                                  flags=re.S) for c in nb.cells)
+        assert page.count("Show solution") == sum(bool(m.get("solution")) for m in meta), f
+        assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, f
+        for cell, m in zip(nb.cells, meta):
+            if not (m.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source):
+                continue
+            visible, rest = cell.source.split("### BEGIN HIDDEN TESTS")
+            hidden = rest.split("### END HIDDEN TESTS")[0]
+            shown = [l.strip() for l in visible.splitlines() if len(l.strip()) > 25]
+            assert all(l in text for l in shown), f"{f}: a visible test line is missing"
+            for line in hidden.splitlines():
+                line = line.strip()
+                if len(line) > 25 and line not in public:  # lines only the hidden tests have
+                    assert line not in text, f"{f}: hidden test shown: {line}"
