@@ -1,11 +1,16 @@
 # Two commands for a newcomer: `make book` and `make test`. Both create .venv on first use and
 # install everything pinned in requirements.txt, then nnlib itself (editable).
 PYTHON ?= python3
+# One BLAS thread: the book's matrices are small, threads only add overhead on a busy 2-core
+# machine, and a fixed summation order keeps every printed number the same from run to run.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab clean
+.PHONY: book test lab student grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -26,6 +31,15 @@ test: $(STAMP)
 ## lab: open the chapters in JupyterLab with live widgets
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
+
+## student: student editions of every chapter (or CHAPTERS="01 03") into _build/student
+student: $(STAMP)
+	$(BIN)/python -m homework student --out _build/student $(CHAPTERS)
+
+## grade: autograde SUBMISSIONS=folder (one sub-folder per student) into _build/grades
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submissions [CHAPTERS=\"01 02\"]"; exit 2; }
+	$(BIN)/python -m homework grade "$(SUBMISSIONS)" --out _build/grades $(CHAPTERS)
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

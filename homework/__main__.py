@@ -1,5 +1,6 @@
 """python -m homework student [CHAPTER ...] [--out DIR]
-python -m homework grade SUBMISSIONS [CHAPTER ...] [--out DIR] [--workers N]"""
+python -m homework grade SUBMISSIONS [CHAPTER ...] [--out DIR] [--workers N]
+python -m homework config        (prints nbgrader_config.py for an nbgrader course)"""
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,13 @@ def main(argv=None) -> int:
     gr.add_argument("chapters", nargs="*", help="chapters to grade (default: all)")
     gr.add_argument("--out", default="_build/grades", help="folder for grades.csv and feedback/")
     gr.add_argument("--workers", type=int, default=2, help="notebooks graded at once")
+    sub.add_parser("config", help="print the nbgrader_config.py our commands use")
     args = parser.parse_args(argv)
+    if args.command == "config":
+        from .config import COURSE_CONFIG
+
+        print(COURSE_CONFIG, end="")
+        return 0
 
     notebooks = chapter_notebooks(args.chapters)
     if args.command == "student":

@@ -175,3 +175,12 @@ def test_student_command_line_writes_editions(tmp_path, capsys):
     assert main(["student", "01", "--out", str(tmp_path)]) == 0
     assert (tmp_path / "01_neurons.ipynb").exists()
     assert "wrote" in capsys.readouterr().out
+
+
+def test_config_command_prints_the_course_config(capsys):
+    from homework import COURSE_CONFIG
+    from homework.__main__ import main
+
+    assert main(["config"]) == 0
+    out = capsys.readouterr().out
+    assert out == COURSE_CONFIG and "c.ClearSolutions.code_stub" in out
