@@ -14,6 +14,14 @@ import numpy as np
 from ._checks import check_fraction, check_positive, describe
 
 
+class PathDiverged(FloatingPointError):
+    """``descend`` left the finite numbers; ``.path`` holds the points reached before that."""
+
+    def __init__(self, message: str, path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
 class Optimizer:
     r"""Base class. ``lr`` is the learning rate :math:`\eta`.
 
@@ -85,10 +93,14 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
         super().__init__(lr, weight_decay)
-        self.momentum = check_fraction(momentum, "momentum")
+        momentum = check_positive(momentum, "momentum", allow_zero=True)
+        if momentum >= 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}; with 1 or more "
+                             "the velocity never decays")
+        self.momentum = momentum  # 0 gives plain gradient descent
 
     def __repr__(self) -> str:
-        return f"Momentum(lr={self.lr}, momentum={self.momentum})"
+        return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g})"
 
     def _init_state(self, p):
         return {"buf": np.empty_like(p), "v": np.zeros_like(p)}
@@ -170,7 +182,8 @@ def descend(grad, x0, optimizer: Optimizer, steps: int):
     ``grad(x)`` returns :math:`\nabla f(x)` (same shape as ``x``). Returns the path: an array of
     shape ``(steps + 1,) + x0.shape`` whose row ``t`` is the point after ``t`` steps. Used to draw
     paths of gradient descent on contour plots and to race optimizers. A path that leaves the
-    finite numbers stops there with a ``FloatingPointError`` that suggests a smaller step.
+    finite numbers stops there with ``PathDiverged`` (a ``FloatingPointError``) that suggests a
+    smaller step; its ``.path`` holds the finite points reached before that.
     """
     import numpy as np
 
@@ -191,7 +204,7 @@ def descend(grad, x0, optimizer: Optimizer, steps: int):
         with np.errstate(over="ignore", invalid="ignore"):  # reported below, in words
             optimizer.step_arrays([x], [g])
         if not np.isfinite(x).all():
-            raise FloatingPointError(f"the path left the finite numbers after {t} steps; "
-                                     f"try a smaller learning rate (lr={optimizer.lr:g})")
+            raise PathDiverged(f"the path left the finite numbers after {t} steps; "
+                               f"try a smaller learning rate (lr={optimizer.lr:g})", path[:t].copy())
         path[t] = x
     return path

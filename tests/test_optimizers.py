@@ -212,9 +212,9 @@ def test_numpy_float_learning_rate_is_accepted():
 
 @pytest.mark.parametrize("make, exc, msg", [
     (lambda: Momentum(0.1, momentum=1.0), ValueError,
-     r"momentum must be strictly between 0 and 1, got 1.0"),
-    (lambda: Momentum(0.1, momentum=0), ValueError, r"momentum must be strictly between 0 and 1"),
-    (lambda: Momentum(0.1, momentum="0.9"), TypeError, r"momentum must be a number between 0 and 1"),
+     r"momentum must be in \[0, 1\), got 1.0"),
+    (lambda: Momentum(0.1, momentum=-0.5), ValueError, r"momentum must be a finite number >= 0"),
+    (lambda: Momentum(0.1, momentum="0.9"), TypeError, r"momentum must be a real number, got str"),
     (lambda: Adam(beta1=1.5), ValueError, r"beta1 must be strictly between 0 and 1, got 1.5"),
     (lambda: Adam(beta2=0.0), ValueError, r"beta2 must be strictly between 0 and 1"),
     (lambda: Adam(eps=0), ValueError, r"eps must be a finite number > 0, got 0"),
@@ -278,9 +278,25 @@ def test_descend_does_not_modify_x0():
     np.testing.assert_array_equal(x0, [1.0, 2.0])
 
 
-def test_descend_reports_a_path_that_blows_up():
-    with pytest.raises(FloatingPointError, match="smaller learning rate"):
-        descend(lambda r: 2 * r * 1e300, [1.0], SGD(1e10), steps=10)
+def test_descend_reports_a_path_that_blows_up_and_keeps_its_finite_part():
+    from nnlib import PathDiverged
+
+    # f = x², SGD with η = 2: x ← x - 4x = -3x, finite for a while, then overflow
+    with pytest.raises(PathDiverged, match="smaller learning rate") as info:
+        descend(lambda r: 2 * r, [1.0], SGD(2.0), steps=1000)
+    path = info.value.path
+    assert isinstance(info.value, FloatingPointError)
+    assert np.isfinite(path).all() and len(path) > 100
+    np.testing.assert_allclose(path[:5, 0], (-3.0) ** np.arange(5))
+
+
+def test_momentum_zero_is_plain_gradient_descent():
+    a, b = np.array([1.0, -2.0]), np.array([1.0, -2.0])
+    g = np.array([0.5, 0.25])
+    Momentum(0.1, momentum=0.0).step_arrays([a], [g.copy()])
+    SGD(0.1).step_arrays([b], [g.copy()])
+    np.testing.assert_array_equal(a, b)
+    assert repr(Momentum(0.1, 0.0)) == "Momentum(lr=0.1, momentum=0)"
 
 
 def test_descend_checks_its_arguments():
