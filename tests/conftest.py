@@ -1,5 +1,35 @@
+"""Shared fixtures: off-screen plots, and one build of the HTML book per test session."""
+import subprocess
+import sys
+from pathlib import Path
+
 import matplotlib
+import pytest
+import yaml
 
 # Plots in the unit tests are drawn off-screen. (Not via MPLBACKEND: an environment variable
 # would leak into the notebook kernels that nbval starts and change their outputs.)
 matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+
+def toc_files():
+    """The documents of book/_toc.yml in reading order (root first)."""
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part["chapters"]]
+    return files
+
+
+@pytest.fixture(scope="session")
+def book():
+    """Build the book once (same command as `make book`) into _build, sharing its cache."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run([str(jb), "build", ".", "--toc", "book/_toc.yml", "-W"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, (
+        "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])
+    return HTML

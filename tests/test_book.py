@@ -5,37 +5,15 @@ command as ``make book``) into the repository's ``_build``, so its execution cac
 """
 import json
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+from conftest import HTML, ROOT, toc_files  # noqa: F401  (the `book` fixture is there too)
 
 pytestmark = pytest.mark.book
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [c["file"] for c in part["chapters"]]
-    return files
-
-
-@pytest.fixture(scope="session")
-def book():
-    jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", ".", "--toc", "book/_toc.yml", "-W"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, (
-        "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])
-    return HTML
 
 
 class Resources(HTMLParser):
