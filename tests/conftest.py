@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 import yaml
 
@@ -33,3 +34,17 @@ def book():
     assert result.returncode == 0, (
         "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])
     return HTML
+
+
+def central_difference_gradient(f, x, h=1e-6):
+    """Independent finite differences (not nnlib's): nudge each entry of x in place."""
+    grad = np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        old = x[idx]
+        x[idx] = old + h
+        fp = f()
+        x[idx] = old - h
+        fm = f()
+        x[idx] = old
+        grad[idx] = (fp - fm) / (2 * h)
+    return grad

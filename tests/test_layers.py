@@ -9,6 +9,8 @@ from nnlib import MSE, Sequential
 from nnlib.gradcheck import gradient_check, numerical_gradient, relative_error
 from nnlib.layers import INITIALISERS, Dense, init_weights
 
+from conftest import central_difference_gradient
+
 FAST = settings(max_examples=30, deadline=None)
 TOL = 1e-7
 
@@ -28,20 +30,6 @@ def dense_case(draw):
     X = draw(hnp.arrays(np.float64, (n, n_in), elements=nonzero()))
     V = draw(hnp.arrays(np.float64, (n, n_out), elements=nonzero()))
     return layer, X, V
-
-
-def central_difference_gradient(f, x, h=1e-6):
-    """Independent finite differences (not nnlib's): nudge each entry of x in place."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = f()
-        x[idx] = old - h
-        fm = f()
-        x[idx] = old
-        grad[idx] = (fp - fm) / (2 * h)
-    return grad
 
 
 @pytest.fixture

@@ -13,23 +13,11 @@ from nnlib.losses import (EPS, LOSSES, MAE, MSE, BinaryCrossEntropy, Categorical
                           SoftmaxCrossEntropy, SparseCategoricalCrossEntropy,
                           binary_cross_entropy, cross_entropy, get_loss, mse)
 
+from conftest import central_difference_gradient
+
 FAST = settings(max_examples=30, deadline=None)
 TOL = 1e-7
 shapes = st.tuples(st.integers(1, 6), st.integers(1, 5))
-
-
-def central_difference_gradient(f, x, h=1e-6):
-    """Independent finite differences (not nnlib's): nudge each entry of x in place."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        old = x[idx]
-        x[idx] = old + h
-        fp = f()
-        x[idx] = old - h
-        fm = f()
-        x[idx] = old
-        grad[idx] = (fp - fm) / (2 * h)
-    return grad
 
 
 def assert_gradient_correct(loss, y_hat, y):
