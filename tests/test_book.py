@@ -133,3 +133,13 @@ def test_exercises_hide_solutions_and_drop_hidden_tests(book):
                 line = line.strip()
                 if len(line) > 25 and line not in public:  # lines only the hidden tests have
                     assert line not in text, f"{f}: hidden test shown: {line}"
+
+
+def test_chapters_offer_their_notebook_for_download(book):
+    for f in toc_files():
+        if not f.startswith("chapters/"):
+            continue
+        page = (book / f"{f}.html").read_text(encoding="utf-8")
+        link = f'href="../_sources/{f}.ipynb"'
+        assert link in page, f"{f}: no download-notebook button"
+        assert (book / "_sources" / f"{f}.ipynb").exists()
