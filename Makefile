@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab student grade clean
+.PHONY: book test lab student grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -19,9 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
-## book: build the HTML book into _build/html (runs the chapters; unchanged ones come from the cache)
+## book: build the HTML book into _build/html (runs the chapters; unchanged ones come from the cache;
+##       --all rewrites every page so prev/next links follow the table of contents)
 book: $(STAMP)
-	$(BIN)/jupyter-book build . --toc book/_toc.yml -W
+	$(BIN)/jupyter-book build . --toc book/_toc.yml -W --all
 	@echo "Open _build/html/index.html in a browser (works offline)."
 
 ## test: unit tests, strict nbval over every chapter, and the book build
@@ -40,6 +41,12 @@ student: $(STAMP)
 grade: $(STAMP)
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submissions [CHAPTERS=\"01 02\"]"; exit 2; }
 	$(BIN)/python -m homework grade "$(SUBMISSIONS)" --out _build/grades $(CHAPTERS)
+
+## bench: time nnlib against PyTorch, scikit-learn and a per-sample loop; writes book/benchmarks.md
+## (PyTorch is optional: BENCH_TORCH=1 installs its CPU build torch==2.13.0 first)
+bench: $(STAMP)
+	@if [ -n "$(BENCH_TORCH)" ]; then $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0; fi
+	$(BIN)/python benchmarks/bench.py --out book/benchmarks.md
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -193,12 +193,19 @@ class Activation(Layer):
         Z = as_array(Z, f"the input of {self!r}",
                      dtype=Z.dtype if isinstance(Z, np.ndarray) and Z.dtype.kind == "f"
                      else np.float64)
+        return self._forward(Z)
+
+    def _forward(self, Z: np.ndarray) -> np.ndarray:
         self._Z = Z
         return self.fn(Z)
 
     def backward(self, dA) -> np.ndarray:
         dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
                                   None if self._Z is None else self._Z.dtype)
+        return dA * self.derivative(self._Z)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        # backward for the training loop, on a gradient that is already checked
         return dA * self.derivative(self._Z)
 
 
@@ -230,6 +237,14 @@ class Tanh(Activation):
 class ReLU(Activation):
     name, fn, derivative, output_range = ("relu", staticmethod(relu),
                                           staticmethod(relu_derivative), "[0, ∞)")
+
+    # The same formulas as relu and relu_derivative, on arrays that are already checked.
+    def _forward(self, Z: np.ndarray) -> np.ndarray:
+        self._Z = Z
+        return np.maximum(Z, 0.0)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return dA * (self._Z > 0)  # σ'(z) = 1 where z > 0, else 0
 
 
 class GELU(Activation):
@@ -272,6 +287,9 @@ class Softmax(Activation):
     def backward(self, dA) -> np.ndarray:
         dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
                                   None if self._Z is None else self._Z.dtype)
+        return softmax_jvp(self._Z, dA)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
         return softmax_jvp(self._Z, dA)
 
 

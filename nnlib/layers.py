@@ -40,6 +40,16 @@ class Layer:
     def __call__(self, X) -> np.ndarray:
         return self.forward(X)
 
+    # The training loop (``nnlib.training.fit``) checks the data once, before the first epoch,
+    # and then calls these two unchecked versions: the same computation without converting and
+    # checking every array at every box. A box that does not override them falls back to its
+    # checked ``forward``/``backward``.
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        return self.forward(X)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        return self.backward(dA)
+
     @property
     def n_params(self) -> int:
         """Number of trainable numbers in this box."""
@@ -161,12 +171,17 @@ class Dense(Layer):
         if A.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expects inputs with {self.n_in} features, "
                              f"got {A.shape[1]} (input shape {A.shape if not single else A.shape[1:]})")
-        self._A = A
+        Z = self._forward(A)
+        self._single = single
+        return Z[0] if single else Z
+
+    def _forward(self, A: np.ndarray) -> np.ndarray:
+        # Z = A Wᵀ + b for a batch A of shape (N, n_in), already checked.
+        self._A, self._single = A, False
         Z = A @ self.params["W"].T
         if self.bias:
             Z += self.params["b"]
-        self._single = single
-        return Z[0] if single else Z
+        return Z
 
     def backward(self, dZ) -> np.ndarray:
         expected = None if self._A is None else (
@@ -180,6 +195,16 @@ class Dense(Layer):
             np.sum(dZ, axis=0, out=self.grads["b"])
         dA = dZ @ self.params["W"]
         return dA[0] if self._single else dA
+
+    def _backward(self, dZ: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
+        # backward for the training loop: the same formulas on a batch that is already checked.
+        # ∂L/∂A = Δ W is skipped when nothing needs it: the first layer's input is the data.
+        if dZ.dtype != self.dtype:
+            dZ = dZ.astype(self.dtype)
+        np.matmul(dZ.T, self._A, out=self.grads["W"])
+        if self.bias:
+            dZ.sum(axis=0, out=self.grads["b"])
+        return dZ @ self.params["W"] if input_grad else None
 
     def config(self) -> dict:
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,

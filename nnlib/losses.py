@@ -69,6 +69,16 @@ class Loss:
         """Turn the network's raw output into the prediction this loss compares (identity here)."""
         return output
 
+    def _value_and_gradient(self, y_hat: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        # Used by the training loop on every mini-batch. A loss may override it to share work
+        # between the two and to skip the checks (then it also overrides _check_targets); this
+        # default checks every mini-batch.
+        return self(y_hat, y), self.gradient(y_hat, y)
+
+    def _check_targets(self, output: np.ndarray, y: np.ndarray) -> None:
+        # Called once before training with the output (1, K) of one example and all targets y.
+        pass
+
 
 class MSE(Loss):
     r"""Mean squared error with the ½ convention.
@@ -255,6 +265,29 @@ class SoftmaxCrossEntropy(Loss):
 
     def predict_output(self, output):
         return softmax(output)
+
+    def _check_targets(self, output, y):
+        self._prep(np.broadcast_to(output, (len(y), output.shape[-1])), y)
+
+    def _value_and_gradient(self, z, y):
+        # One exponential for both the loss and its gradient softmax(z) - y; the targets were
+        # checked once before training. The same operations, in the same order, as above.
+        n, k = z.shape
+        rows = np.arange(n) * k  # where each row starts in the flattened (n·k,) array
+        m = z.reshape(-1)[rows + z.argmax(axis=1)]  # the max of each row (faster than z.max)
+        e = np.exp(z - m[:, None])
+        total = e.sum(axis=1, keepdims=True)
+        log_sum_exp = m + np.log(total[:, 0])
+        s = e / total  # softmax(z)
+        if y.ndim == 1:  # class labels: subtract 1 at the target class of every row
+            target = rows + y.astype(np.intp, copy=False)
+            value = (log_sum_exp - z.reshape(-1)[target]).sum() / n
+            s.reshape(-1)[target] -= 1.0
+            s /= n
+            return value, s
+        y_sum = y.sum(axis=1, keepdims=True)
+        value = (log_sum_exp * y_sum[:, 0] - (y * z).sum(axis=1)).sum() / n
+        return value, (s * y_sum - y) / n
 
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in (

@@ -66,6 +66,20 @@ class Sequential:
             g = layer.backward(g)
         return g
 
+    # The training loop's versions of the two passes: ``fit`` checks the data once, so the boxes
+    # skip their checks, and the first box does not compute ∂L/∂X, which nothing uses.
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        A = X
+        for layer in self.layers:
+            A = layer._forward(A)
+        return A
+
+    def _backward(self, dY: np.ndarray) -> None:
+        g = dY
+        for layer in reversed(self.layers[1:]):
+            g = layer._backward(g)
+        self.layers[0]._backward(g, input_grad=False)
+
     def predict(self, X) -> np.ndarray:
         """Predicted class labels ``(N,)``: the argmax of the output (a threshold of 0.5 for a
         single output)."""

@@ -57,9 +57,17 @@ class Optimizer:
             if p.shape != g.shape:
                 raise ValueError(f"a gradient of shape {g.shape} does not match its parameter "
                                  f"of shape {p.shape}")
+        self._ensure_state(params)
+        self._step(params, grads)
+
+    def _ensure_state(self, params: list[np.ndarray]) -> None:
+        """(Re)create the per-parameter buffers when the parameters changed shape."""
         if self._state is None or len(self._state) != len(params) or any(
                 s["buf"].shape != p.shape for s, p in zip(self._state, params)):
             self._state = [self._init_state(p) for p in params]
+
+    def _step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        # The update itself, on checked arrays; the training loop calls it once per mini-batch.
         self.t += 1
         for p, g, s in zip(params, grads, self._state):
             if self.weight_decay and p.ndim >= 2:  # weights only, not biases

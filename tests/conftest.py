@@ -27,9 +27,12 @@ def toc_files():
 
 @pytest.fixture(scope="session")
 def book():
-    """Build the book once (same command as `make book`) into _build, sharing its cache."""
+    """Build the book once (same command as `make book`) into _build, sharing its cache.
+
+    ``--all`` rewrites every page (a few seconds: executed notebooks come from the cache), so
+    that prev/next links never go stale when the table of contents changes."""
     jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", ".", "--toc", "book/_toc.yml", "-W"],
+    result = subprocess.run([str(jb), "build", ".", "--toc", "book/_toc.yml", "-W", "--all"],
                             cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, (
         "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])

@@ -142,14 +142,14 @@ def test_next_links_walk_through_the_whole_book(browser, server):
             nxt = v.page.locator("a.right-next")
             if nxt.count() == 0:
                 break
-            nxt.first.click()
-            v.page.wait_for_load_state("load")
+            with v.page.expect_navigation():
+                nxt.first.click()
             visited.append(v.page.url.split(server + "/", 1)[1].removesuffix(".html"))
         assert visited == PAGES
         # and back again with the previous-links
         for doc in reversed(PAGES[:-1]):
-            v.page.locator("a.left-prev").first.click()
-            v.page.wait_for_load_state("load")
+            with v.page.expect_navigation():
+                v.page.locator("a.left-prev").first.click()
             assert v.page.url.endswith(f"/{doc}.html")
     finally:
         v.close()
