@@ -104,9 +104,7 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     from tqdm.auto import tqdm
 
     loss = get_loss(loss)
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be an nnlib optimizer such as SGD(lr=0.1), "
-                        f"got {describe(optimizer)}")
+    _check_optimizer(optimizer)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
     X, y = _check_xy(X, y, "training", _dtype_of(net))
@@ -171,15 +169,19 @@ def train_epoch(net, X, y, *, loss, optimizer: Optimizer, batch_size: int = 32, 
     """
     loss = get_loss(loss)
     if check:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be an nnlib optimizer such as SGD(lr=0.1), "
-                            f"got {describe(optimizer)}")
+        _check_optimizer(optimizer)
         batch_size = check_int(batch_size, "batch_size")
         X, y = _check_xy(X, y, "training", _dtype_of(net))
         _check_targets(net, X, y, loss, optimizer, batch_size)
     elif X.dtype != _dtype_of(net):
         X = X.astype(_dtype_of(net))
     _run_epoch(net, _Batches(X, y, batch_size), loss, optimizer, as_rng(seed, "seed"), 1)
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nnlib optimizer such as SGD(lr=0.1), "
+                        f"got {describe(optimizer)}")
 
 
 def _dtype_of(net) -> np.dtype:

@@ -150,13 +150,17 @@ class Explorer:
             self._frames[key] = Frame(png, text.getvalue().rstrip("\n"))
         return self._frames[key]
 
-    def frames(self) -> list[Frame]:
-        """All frames of ``grid`` (drawing those not drawn yet)."""
+    def check_size(self) -> None:
+        """Refuse more combinations of control values than ``max_frames``."""
         n = len(self.grid)
         if n > self.max_frames:
             sizes = " × ".join(str(len(_values(c))) for c in self.controls.values())
             raise ValueError(f"{sizes} = {n} combinations of control values is more than "
                              f"max_frames={self.max_frames}; use fewer values per control")
+
+    def frames(self) -> list[Frame]:
+        """All frames of ``grid`` (drawing those not drawn yet)."""
+        self.check_size()
         return [self.frame(**dict(zip(self.controls, key))) for key in self.grid]
 
     # ---------------------------------------------------------------- static HTML
@@ -271,11 +275,7 @@ def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80
         raise ValueError("explore needs at least one control, e.g. w=[-1, 0, 1]")
     ctrls = {name: _control(name, spec) for name, spec in controls.items()}
     ex = Explorer(draw, ctrls, dpi=dpi, max_frames=max_frames, title=title)
-    n = len(ex.grid)
-    if n > max_frames:
-        sizes = " × ".join(str(len(_values(c))) for c in ctrls.values())
-        raise ValueError(f"{sizes} = {n} combinations of control values is more than "
-                         f"max_frames={max_frames}; use fewer values per control")
+    ex.check_size()  # fail at once, not when the book is built
     return ex
 
 

@@ -260,3 +260,39 @@ def test_fit_rejects_bad_validation_data(xor_data):
                                          r"y has 4"):
         fit(small_net(), X, y, loss=LOSS, optimizer=SGD(0.1), epochs=1, progress=False,
             validation_data=(X[:5], y[:4]))
+
+
+# ---------------------------------------------------------------- train_epoch
+def test_train_epoch_is_one_epoch_of_fit_without_evaluation(moons_split):
+    from nnlib.training import train_epoch
+
+    X_train, _, y_train, _ = moons_split
+    a, b = mlp([2, 8, 2], "tanh", rng=3), mlp([2, 8, 2], "tanh", rng=3)
+    fit(a, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), epochs=1, batch_size=16, seed=5,
+        progress=False)
+    train_epoch(b, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), batch_size=16, seed=5)
+    for (_, p), (_, q) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_train_epoch_with_one_generator_continues_the_shuffles(moons_split):
+    from nnlib.training import train_epoch
+
+    X_train, _, y_train, _ = moons_split
+    a, b = mlp([2, 8, 2], "tanh", rng=3), mlp([2, 8, 2], "tanh", rng=3)
+    fit(a, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), epochs=3, batch_size=16, seed=5,
+        progress=False)
+    rng, opt = np.random.default_rng(5), SGD(0.3)
+    for epoch in range(3):
+        train_epoch(b, X_train, y_train, loss=LOSS, optimizer=opt, batch_size=16, seed=rng,
+                    check=epoch == 0)
+    for (_, p), (_, q) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_train_epoch_checks_its_arguments(xor_data):
+    from nnlib.training import train_epoch
+
+    X, y = xor_data
+    with pytest.raises(TypeError, match="optimizer must be an nnlib optimizer"):
+        train_epoch(mlp([2, 2]), X, y, loss=LOSS, optimizer="sgd")
