@@ -99,3 +99,16 @@ def as_rng(seed, name: str = "rng") -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def float_dtype_of(x, default=np.float64) -> np.dtype:
+    """The dtype a box computes in for input ``x``: its own float type, else ``default``."""
+    return x.dtype if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.dtype(default)
+
+
+def first_non_finite(named_arrays) -> str | None:
+    """The name of the first array in ``(name, array)`` pairs that holds NaN or inf, or None."""
+    for name, a in named_arrays:
+        if not np.isfinite(a).all():
+            return name
+    return None

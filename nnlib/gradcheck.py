@@ -41,7 +41,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     return grad
 
 
-def derivative(f: Callable, z, eps: float = 1e-6) -> np.ndarray:
+def numerical_derivative(f: Callable, z, eps: float = 1e-6) -> np.ndarray:
     r"""Element-wise central difference :math:`(f(z+\epsilon)-f(z-\epsilon))/2\epsilon` of an
     element-wise function ``f`` (such as an activation), vectorised over ``z``."""
     z = as_array(z, "z")
