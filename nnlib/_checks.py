@@ -29,7 +29,11 @@ def as_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
     """
     if isinstance(x, (str, bytes, dict, set)) or x is None:
         raise TypeError(f"{name} must be a number or an array of numbers, got {describe(x)}")
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # numpy: "setting an array element with a sequence ... inhomogeneous"
+        raise ValueError(f"{name} must be a rectangular array of numbers (every row of the same "
+                         f"length), got a ragged {type(x).__name__}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must contain numbers, got {describe(x)}")
     if np.issubdtype(arr.dtype, np.complexfloating):

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 from ._checks import as_array, check_choice, check_positive
-from .layers import Layer, NoInputYet, keep
+from .layers import Layer, NoInputYet
 
 _SQRT2 = math.sqrt(2.0)  # Python floats keep float32 arrays float32
 
@@ -101,8 +101,7 @@ def tanh_derivative(z):
 
 def relu(z):
     r""":math:`\mathrm{ReLU}(z) = \max(0, z)`, range :math:`[0, \infty)`."""
-    z = _z(z)
-    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+    return np.maximum(_z(z), 0.0)
 
 
 def relu_derivative(z):
@@ -190,19 +189,19 @@ class Activation(Layer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.Z = NoInputYet(self)  # the last input, kept for backward
+        self.dA_dZ = NoInputYet(self)  # σ'(Z) of the last input, kept for backward
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
-        """:math:`A = \sigma(Z)`."""
-        self.Z = keep(self.Z, Z)  # backward needs Z: a copy, in case the caller changes its array
+        """:math:`A = \sigma(Z)`; keeps :math:`\sigma'(Z)` for backward."""
+        self.dA_dZ = self.derivative(Z)
         return self.fn(Z)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         """:math:`\partial L/\partial Z = \partial L/\partial A \odot \sigma'(Z)`."""
-        return dA * self.derivative(self.Z)
+        return dA * self.dA_dZ
 
 
 class Identity(Activation):
@@ -266,13 +265,24 @@ class Softmax(Activation):
 
     name, fn, output_range = "softmax", staticmethod(softmax), "(0, 1), summing to 1"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.S = NoInputYet(self)  # softmax of the last input, kept for backward
+
     def derivative(self, z):
         raise TypeError("softmax has no element-wise derivative: its outputs depend on all "
                         "inputs. Use softmax_jacobian(z) or softmax_vjp(z, v)")
 
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        """:math:`S = \mathrm{softmax}(Z)` for every row; keeps :math:`S` for backward."""
+        self.S = softmax(Z)
+        return self.S.copy()
+
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        """:math:`\partial L/\partial Z = J^\top \delta` for every row (``softmax_vjp``)."""
-        return softmax_vjp(self.Z, dA)
+        """:math:`\partial L/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
+        for every row (as ``softmax_vjp``)."""
+        S = self.S
+        return S * (dA - (dA * S).sum(axis=-1, keepdims=True))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {

@@ -250,5 +250,5 @@ class Dense(Layer):
         """Writes ∂L/∂W = Δᵀ A and ∂L/∂b = Σₙ Δₙ into ``grads``; returns ∂L/∂A = Δ W."""
         np.matmul(dZ.T, self.A, out=self.grads["W"])
         if self.bias:
-            np.sum(dZ, axis=0, out=self.grads["b"])
+            dZ.sum(axis=0, out=self.grads["b"])
         return dZ @ self.W if self.input_grad else None

@@ -125,7 +125,7 @@ class MSE(Loss):
     def forward(self, y_hat, y):
         self.diff = y_hat - y
         self.per_example_loss = 0.5 * np.sum(self.diff ** 2, axis=1)
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         return self.diff / self.diff.shape[0]
@@ -141,7 +141,7 @@ class MAE(Loss):
     def forward(self, y_hat, y):
         self.diff = y_hat - y
         self.per_example_loss = np.sum(np.abs(self.diff), axis=1)
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         return np.sign(self.diff) / self.diff.shape[0]
@@ -169,7 +169,7 @@ class BinaryCrossEntropy(Loss):
         self.y = y.copy()
         self.per_example_loss = -np.sum(y * np.log(self.p) + (1 - y) * np.log1p(-self.p),
                                         axis=1)
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         p, y = self.p, self.y
@@ -197,7 +197,7 @@ class CategoricalCrossEntropy(Loss):
         self.unclipped = y_hat >= EPS
         self.y = y.copy()
         self.per_example_loss = -np.sum(y * np.log(self.p), axis=1)
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         return np.where(self.unclipped, -self.y / self.p, 0.0) / self.p.shape[0]
@@ -251,7 +251,7 @@ class SparseCategoricalCrossEntropy(Loss):
         self.y_hat_shape, self.y = y_hat.shape, y.copy()
         self.picked = y_hat[np.arange(y_hat.shape[0]), y]  # ŷ_c of every example
         self.per_example_loss = -np.log(np.maximum(self.picked, EPS))
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         n = self.y_hat_shape[0]
@@ -298,25 +298,27 @@ class SoftmaxCrossEntropy(Loss):
         return z, y, single
 
     def forward(self, z, y):
-        n = z.shape[0]
         m = z.max(axis=1, keepdims=True)
-        e = np.exp(z - m)
-        total = e.sum(axis=1, keepdims=True)
-        self.s = e / total  # softmax(z), kept for backward
-        log_sum_exp = m[:, 0] + np.log(total[:, 0])
-        self.y = y.copy()
+        s = np.exp(z - m)
+        total = s.sum(axis=1, keepdims=True)
+        s /= total
+        self.s = s  # softmax(z), kept for backward
+        log_sum_exp = np.log(total[:, 0])
+        log_sum_exp += m[:, 0]  # ln Σ_j e^{z_j} = m + ln Σ_j e^{z_j - m}
         if y.ndim == 1:  # class labels: z_c of every row
-            self.per_example_loss = log_sum_exp - z[np.arange(n), y]
+            self.rows, self.y = np.arange(len(y)), y.copy()
+            self.per_example_loss = log_sum_exp - z[self.rows, y]
         else:
+            self.rows, self.y = None, y.copy()
             self.per_example_loss = log_sum_exp * y.sum(axis=1) - np.sum(y * z, axis=1)
-        return self.per_example_loss.mean()
+        return self.per_example_loss.sum() / len(self.per_example_loss)
 
     def backward(self):
         s, y, n = self.s, self.y, self.s.shape[0]
-        if y.ndim == 1:  # softmax(z) - one_hot(y): subtract 1 at the target class of every row
-            g = s.copy()
-            g[np.arange(n), y] -= 1.0
-            return g / n
+        if y.ndim == 1:  # (softmax(z) - one_hot(y)) / N: subtract 1/N at every target class
+            g = s / n
+            g[self.rows, y] -= 1.0 / n
+            return g
         return (s * y.sum(axis=1, keepdims=True) - y) / n
 
     def predict_output(self, output):

@@ -84,7 +84,7 @@ class Sequential:
         Every layer's ``grads`` are overwritten (not accumulated). ``dY`` must have the shape of
         the last output (one example's shape after ``net(x)`` of one example ``x``).
         """
-        if np.shape(dY) != self.output_shape:
+        if getattr(dY, "shape", None) != self.output_shape:
             dY = self._gradient_as_batch(dY)
         for layer in reversed(self._layers):
             dY = layer.backward(dY)

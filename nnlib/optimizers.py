@@ -54,10 +54,12 @@ class Optimizer:
 
     def step(self, net) -> None:
         """One update of every parameter of ``net`` from the gradients its ``backward`` stored."""
-        if not hasattr(net, "parameters") or not hasattr(net, "gradients"):
-            raise TypeError(f"step() expects a network (e.g. Sequential), got {describe(net)}")
-        params = [p for _, p in net.parameters()]
-        grads = [g for _, g in net.gradients()]
+        try:
+            params = [p for _, p in net.parameters()]
+            grads = [g for _, g in net.gradients()]
+        except AttributeError:
+            raise TypeError(f"step() expects a network (e.g. Sequential), got {describe(net)}") \
+                from None
         if self.params is None or len(params) != len(self.params) or any(
                 map(operator.is_not, params, self.params)):
             self._bind(params, grads)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import (NonFiniteError, as_array, as_rng, check_int, describe, first_non_finite)
+from ._checks import as_array, as_rng, check_int, describe, first_non_finite
 from .losses import Loss, get_loss
 from .metrics import accuracy, is_classification_target
 from .optimizers import Optimizer
@@ -60,11 +60,19 @@ class History:
         return {k: getattr(self, k) for k in ("train_loss", "train_acc", "val_loss", "val_acc")}
 
 
+#: ``evaluate`` runs the network on this many examples at a time (bounded memory)
+EVAL_CHUNK = 1024
+
+
 def evaluate(net, X, y, loss) -> tuple[float, float | None]:
-    """Mean loss and (for class targets) accuracy of ``net`` on ``(X, y)``; runs ``net(X)``,
-    which checks ``X``."""
+    """Mean loss and (for class targets) accuracy of ``net`` on ``(X, y)``; runs ``net(...)``,
+    which checks the inputs, on chunks of ``EVAL_CHUNK`` examples."""
     loss = get_loss(loss)
-    out = net(X)
+    X = np.asarray(X) if isinstance(X, (list, tuple)) else X
+    if isinstance(X, np.ndarray) and X.ndim == 2 and len(X) > EVAL_CHUNK:
+        out = np.concatenate([net(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
+    else:
+        out = net(X)
     value = loss(out, y)
     acc = accuracy(loss.predict_output(out), y) if is_classification_target(y) else None
     return value, acc
@@ -161,7 +169,7 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     rng = as_rng(seed, "seed")
     y_train, start_loss = _prepare(net, X, y, loss, optimizer, "training")
     if validation_data is not None:
-        _prepare(net, X_val, y_val, loss, optimizer, "validation")
+        y_val, _ = _prepare(net, X_val, y_val, loss, optimizer, "validation")
     history = History()
     classify = is_classification_target(y)
     best, best_params, since_best = np.inf, None, 0
@@ -173,14 +181,15 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
         net.train()
         _run_epoch(net, batches, loss, optimizer, rng, epoch, limit)
         net.eval()
-        train_loss, train_acc = _evaluate_checked(net, X, y, loss, epoch, optimizer, limit)
+        train_loss, train_acc = _evaluate_checked(net, X, y_train, loss, epoch, optimizer, limit,
+                                                  classify)
         history.train_loss.append(train_loss)
         if classify:
             history.train_acc.append(train_acc)
         postfix = {"loss": f"{train_loss:.4f}"}
         if validation_data is not None:
             val_loss, val_acc = _evaluate_checked(net, X_val, y_val, loss, epoch, optimizer,
-                                                  np.inf)
+                                                  np.inf, classify)
             history.val_loss.append(val_loss)
             if val_acc is not None:
                 history.val_acc.append(val_acc)
@@ -275,12 +284,14 @@ def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, ep
         net.input_grad = True
 
 
-def _evaluate_checked(net, X, y, loss, epoch, optimizer, limit):
+def _evaluate_checked(net, X, y, loss, epoch, optimizer, limit, classify):
+    # evaluate() on data that fit checked already: the same net.forward and loss.forward that
+    # training runs, on chunks of EVAL_CHUNK examples.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        try:
-            value, acc = evaluate(net, X, y, loss)
-        except NonFiniteError as e:
-            raise _diverged(f"in epoch {epoch}", e, optimizer) from None
+        out = np.concatenate([net.forward(X[i:i + EVAL_CHUNK])
+                              for i in range(0, len(X), EVAL_CHUNK)])
+        value = float(loss.forward(out, y))
+    acc = accuracy(loss.predict_output(out), y) if classify and np.isfinite(value) else None
     if not value <= limit:
         raise _diverged(f"in epoch {epoch}", f"the loss became {value:.4g}", optimizer)
     return value, acc
