@@ -118,8 +118,14 @@ class NoInputYet:
 
 def keep(buffer, X: np.ndarray) -> np.ndarray:
     """A private copy of ``X`` for ``backward``, written into ``buffer`` when that has the shape
-    and type of ``X`` (so that training does not ask for new memory at every step)."""
-    if not isinstance(buffer, np.ndarray) or buffer.shape != X.shape or buffer.dtype != X.dtype:
+    and type of ``X`` (so that training does not ask for new memory at every step).
+
+    An array that is read-only, together with the memory it views (``fit``'s mini-batches),
+    cannot change before ``backward``: it is kept as it is, without a copy."""
+    if not X.flags.writeable and (X.base is None or not X.base.flags.writeable):
+        return X
+    if (not isinstance(buffer, np.ndarray) or buffer.shape != X.shape
+            or buffer.dtype != X.dtype or not buffer.flags.writeable):
         return X.copy()
     np.copyto(buffer, X)
     return buffer

@@ -254,14 +254,25 @@ class _Batches:
         self.yb = np.empty((size,) + y.shape[1:], dtype=y.dtype)
 
     def shuffled(self, rng: np.random.Generator):
-        """Yield ``(Xb, yb)`` for every mini-batch of one shuffled pass over the data."""
+        """Yield ``(Xb, yb)`` for every mini-batch of one shuffled pass over the data.
+
+        The batches are read-only while they are in use: a box may then keep its input for
+        backward without copying it (see ``nnlib.layers.keep``)."""
         order = rng.permutation(self.X.shape[0])
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
-            # mode="clip" (the indices are always valid) lets numpy write straight into the
-            # buffer; the default mode="raise" copies through a temporary array first.
-            yield (np.take(self.X, idx, axis=0, out=self.Xb[:len(idx)], mode="clip"),
-                   np.take(self.y, idx, axis=0, out=self.yb[:len(idx)], mode="clip"))
+        Xb, yb = self.Xb, self.yb
+        try:
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start:start + self.batch_size]
+                n = len(idx)
+                Xb.flags.writeable = yb.flags.writeable = True
+                # mode="clip" (the indices are always valid) lets numpy write straight into the
+                # buffer; the default mode="raise" copies through a temporary array first.
+                np.take(self.X, idx, axis=0, out=Xb[:n], mode="clip")
+                np.take(self.y, idx, axis=0, out=yb[:n], mode="clip")
+                Xb.flags.writeable = yb.flags.writeable = False
+                yield Xb[:n], yb[:n]
+        finally:
+            Xb.flags.writeable = yb.flags.writeable = True
 
 
 def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, epoch: int,
