@@ -4,8 +4,9 @@ For every hidden activation and every loss that both libraries provide, a small 
 (5 inputs, 4 hidden neurons, 3 outputs) gets the same weights in nnlib and in PyTorch; both
 compute the loss on the same mini-batch and its gradient with respect to every weight, every
 bias and the input. nnlib's gradients come from its own backpropagation, twice: through the
-public ``forward``/``backward``/``loss.gradient`` and through the training loop's path
-(``Sequential._forward``/``_backward`` and ``loss._value_and_gradient``, what ``fit`` runs).
+checked boundary (``net(X)``, ``loss(ŷ, y)``, ``loss.gradient``) and through the calls that
+``fit`` makes on every mini-batch (``net.forward``, ``loss.forward``, ``loss.backward``,
+``net.backward``).
 
 The relative difference of two arrays is ``max|a - b| / max|b|`` (0 when both are all zero);
 a pair's number is the largest over the output, the loss, every gradient array and both paths.
@@ -83,7 +84,7 @@ def compare(activation: str, loss_name: str, seed: int = 0) -> float:
 
     rng = np.random.default_rng(seed)
     n, sizes = 6, [5, 4, 3]
-    net = nn.mlp(sizes, activation=activation, output=OUTPUT.get(loss_name, "identity"), rng=1)
+    net = nn.mlp(sizes, activation=activation, output=OUTPUT.get(loss_name, "identity"), seed=1)
     for _, p in net.parameters():
         if p.ndim == 1:
             p[:] = rng.normal(size=p.shape)  # non-zero biases keep ReLU off its kink
@@ -99,15 +100,15 @@ def compare(activation: str, loss_name: str, seed: int = 0) -> float:
     nn_target = labels if loss_name in ("sparse_categorical_cross_entropy",
                                         "softmax_cross_entropy") else y
 
-    # nnlib, public path
-    out = net.forward(X)
+    # nnlib, through the checked boundary: net(X), loss(ŷ, y), loss.gradient(ŷ, y)
+    out = net(X)
     value = nn_loss(out, nn_target)
     dX = net.backward(nn_loss.gradient(out, nn_target))
     grads = [g.copy() for _, g in net.gradients()]
-    # nnlib, the training loop's path
-    out_fast = net._forward(X)
-    value_fast, grad_out = nn_loss._value_and_gradient(out_fast, nn_target)
-    net._backward(grad_out)
+    # nnlib, the calls of the training loop: forward, loss.forward, loss.backward, backward
+    out_fast = net.forward(X)
+    value_fast = nn_loss.forward(out_fast, nn_target)
+    net.backward(nn_loss.backward())
     grads_fast = [g.copy() for _, g in net.gradients()]
 
     # PyTorch autograd on the same weights

@@ -24,8 +24,8 @@ from nnlib.training import train_epoch
 
 
 def initial_weights(sizes, seed: int):
-    """He-initialised weights of ``nnlib.mlp(sizes, activation="relu", rng=seed)``."""
-    net = nnlib.mlp(sizes, activation="relu", rng=seed)
+    """He-initialised weights of ``nnlib.mlp(sizes, activation="relu", seed=seed)``."""
+    net = nnlib.mlp(sizes, activation="relu", seed=seed)
     return [(layer.W.copy(), layer.b.copy()) for layer in net.layers
             if isinstance(layer, nnlib.Dense)]
 
@@ -39,7 +39,7 @@ class NnlibContender:
     def __init__(self, weights, *, lr, batch_size, seed, dtype=np.float64):
         self.dtype = np.dtype(dtype)
         sizes = [weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights]
-        self.net = nnlib.mlp(sizes, activation="relu", rng=seed, dtype=self.dtype)
+        self.net = nnlib.mlp(sizes, activation="relu", seed=seed, dtype=self.dtype)
         for layer, (W, b) in zip(self.net.layers[::2], weights):
             layer.W, layer.b = W, b
         self.optimizer = nnlib.SGD(lr)

@@ -30,7 +30,7 @@ def main():
             # probability losses need outputs in (0, 1): sigmoid/softmax on the last layer
             output = {"binary_cross_entropy": "sigmoid", "categorical_cross_entropy": "softmax",
                       "sparse_categorical_cross_entropy": "softmax"}.get(loss, "identity")
-            net = nn.mlp([5, 4, 3], activation=act, output=output, rng=1)
+            net = nn.mlp([5, 4, 3], activation=act, output=output, seed=1)
             for _, b in net.parameters():
                 if b.ndim == 1:
                     b[:] = rng.normal(size=b.shape)  # non-zero biases keep ReLU off its kink

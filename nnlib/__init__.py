@@ -11,24 +11,54 @@ from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, Re
                           Sign, Softmax, Step, Tanh, gelu, gelu_derivative, get_activation,
                           identity, identity_derivative, leaky_relu, leaky_relu_derivative, relu,
                           relu_derivative, sigmoid, sigmoid_derivative, sign, sign_derivative,
-                          softmax, softmax_jacobian, softmax_jvp, step, step_derivative, tanh,
+                          softmax, softmax_jacobian, softmax_vjp, step, step_derivative, tanh,
                           tanh_derivative)
+from .autodiff import Value
 from .data import (flatten_images, load_digits, noisy_quadratic, one_hot, spirals,
                    train_test_split, two_moons, xor)
 from .exercises import ExerciseFailed, expect_close, expect_equal, expect_shape
-from .gradcheck import GradientCheck, derivative, gradient_check, numerical_gradient, relative_error
+from .gradcheck import (GradientCheck, gradient_check, numerical_derivative, numerical_gradient,
+                        relative_error)
 from .layers import Dense, Layer, init_weights
-from .losses import (MAE, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Loss,
+from .losses import (LOSSES, MAE, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Loss,
                      SoftmaxCrossEntropy, SparseCategoricalCrossEntropy, binary_cross_entropy,
                      cross_entropy, get_loss, mse)
 from .metrics import accuracy, confusion_matrix
 from .mnist import DatasetUnavailable, load_mnist
-from .network import Sequential, mlp
-from .autodiff import Value
-from .optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, PathDiverged, descend
-from .training import History, TrainingDiverged, evaluate, fit
+from .network import Sequential, layer_from_config, mlp
+from .optimizers import (OPTIMIZERS, SGD, Adagrad, Adam, Momentum, Optimizer, PathDiverged,
+                         descend, get_optimizer)
+from .training import History, TrainingDiverged, evaluate, fit, train_epoch
 
-__version__ = "0.1.0"
+#: the version of nnlib (the only place it is written; pyproject.toml reads it from here)
+__version__ = "0.2.0"
+
+__all__ = [
+    # boxes and networks
+    "Layer", "Dense", "init_weights", "Activation", "Identity", "Sign", "Step", "Sigmoid", "Tanh",
+    "ReLU", "LeakyReLU", "GELU", "Softmax", "ACTIVATIONS", "get_activation", "Sequential", "mlp",
+    "layer_from_config",
+    # activation functions and their derivatives
+    "identity", "identity_derivative", "sign", "sign_derivative", "step", "step_derivative",
+    "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
+    "leaky_relu", "leaky_relu_derivative", "gelu", "gelu_derivative", "softmax",
+    "softmax_jacobian", "softmax_vjp",
+    # losses
+    "Loss", "MSE", "MAE", "BinaryCrossEntropy", "CategoricalCrossEntropy",
+    "SparseCategoricalCrossEntropy", "SoftmaxCrossEntropy", "LOSSES", "get_loss", "mse",
+    "binary_cross_entropy", "cross_entropy",
+    # optimizers and training
+    "Optimizer", "SGD", "Momentum", "Adagrad", "Adam", "OPTIMIZERS", "get_optimizer", "descend",
+    "PathDiverged", "fit", "train_epoch", "evaluate", "History", "TrainingDiverged",
+    # derivatives by finite differences
+    "numerical_derivative", "numerical_gradient", "gradient_check", "GradientCheck",
+    "relative_error",
+    # data and metrics
+    "one_hot", "train_test_split", "load_digits", "load_mnist", "DatasetUnavailable", "xor",
+    "two_moons", "spirals", "noisy_quadratic", "flatten_images", "accuracy", "confusion_matrix",
+    # autodiff and exercises
+    "Value", "ExerciseFailed", "expect_close", "expect_equal", "expect_shape",
+]
 
 
 def __getattr__(name):

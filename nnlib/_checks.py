@@ -29,7 +29,11 @@ def as_array(x, name: str, *, ndim: int | tuple[int, ...] | None = None,
     """
     if isinstance(x, (str, bytes, dict, set)) or x is None:
         raise TypeError(f"{name} must be a number or an array of numbers, got {describe(x)}")
-    arr = np.asarray(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # numpy: "setting an array element with a sequence ... inhomogeneous"
+        raise ValueError(f"{name} must be a rectangular array of numbers (every row of the same "
+                         f"length), got a ragged {type(x).__name__}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must contain numbers, got {describe(x)}")
     if np.issubdtype(arr.dtype, np.complexfloating):
@@ -99,3 +103,16 @@ def as_rng(seed, name: str = "rng") -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"{name} must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+def float_dtype_of(x, default=np.float64) -> np.dtype:
+    """The dtype a box computes in for input ``x``: its own float type, else ``default``."""
+    return x.dtype if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.dtype(default)
+
+
+def first_non_finite(named_arrays) -> str | None:
+    """The name of the first array in ``(name, array)`` pairs that holds NaN or inf, or None."""
+    for name, a in named_arrays:
+        if not np.isfinite(a).all():
+            return name
+    return None

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 from ._checks import as_array, check_choice, check_positive
-from .layers import Layer
+from .layers import Layer, NoInputYet
 
 _SQRT2 = math.sqrt(2.0)  # Python floats keep float32 arrays float32
 
@@ -33,8 +33,11 @@ _SQRT2PI = math.sqrt(2.0 * math.pi)
 
 
 def _z(z) -> np.ndarray:
-    return as_array(z, "z", dtype=None if isinstance(z, np.ndarray) and z.dtype.kind == "f"
-                    else np.float64)
+    # A float array is used as it is (the boxes call these functions on every mini-batch, and
+    # NaN in gives NaN out, as in numpy); anything else is converted and checked.
+    if isinstance(z, np.ndarray) and z.dtype.kind == "f":
+        return z
+    return as_array(z, "z")
 
 
 # ----------------------------------------------------------------------------- functions
@@ -98,8 +101,7 @@ def tanh_derivative(z):
 
 def relu(z):
     r""":math:`\mathrm{ReLU}(z) = \max(0, z)`, range :math:`[0, \infty)`."""
-    z = _z(z)
-    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+    return np.maximum(_z(z), 0.0)
 
 
 def relu_derivative(z):
@@ -156,11 +158,13 @@ def softmax_jacobian(z):
     return s[..., :, None] * (eye - s[..., None, :])
 
 
-def softmax_jvp(z, v):
-    r"""The product :math:`J^\top v` without building :math:`J`: :math:`s \odot (v - (v\cdot s))`.
+def softmax_vjp(z, v):
+    r"""The vector–Jacobian product :math:`J^\top v` without building :math:`J`:
+    :math:`s \odot (v - (v\cdot s))` with :math:`s = \mathrm{softmax}(z)`.
 
     This is how the gradient flows back through softmax: ``v`` is :math:`\partial L/\partial s`,
     the result is :math:`\partial L/\partial z`. (:math:`J` is symmetric, so :math:`J^\top v = J v`.)
+    ``z`` and ``v``: ``(K,)`` or a batch ``(N, K)``.
     """
     s = softmax(z)
     v = as_array(v, "v", dtype=s.dtype)
@@ -181,32 +185,23 @@ class Activation(Layer):
     derivative = staticmethod(identity_derivative)
     #: the range of the function, as text for tables and plots
     output_range = "(-∞, ∞)"
+    input_ndim = None  # element-wise: any shape
 
     def __init__(self) -> None:
         super().__init__()
-        self._Z: np.ndarray | None = None
+        self.dA_dZ = NoInputYet(self)  # σ'(Z) of the last input, kept for backward
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
-    def forward(self, Z) -> np.ndarray:
-        Z = as_array(Z, f"the input of {self!r}",
-                     dtype=Z.dtype if isinstance(Z, np.ndarray) and Z.dtype.kind == "f"
-                     else np.float64)
-        return self._forward(Z)
-
-    def _forward(self, Z: np.ndarray) -> np.ndarray:
-        self._Z = Z
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        """:math:`A = \sigma(Z)`; keeps :math:`\sigma'(Z)` for backward."""
+        self.dA_dZ = self.derivative(Z)
         return self.fn(Z)
 
-    def backward(self, dA) -> np.ndarray:
-        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
-                                  None if self._Z is None else self._Z.dtype)
-        return dA * self.derivative(self._Z)
-
-    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        # backward for the training loop, on a gradient that is already checked
-        return dA * self.derivative(self._Z)
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        """:math:`\partial L/\partial Z = \partial L/\partial A \odot \sigma'(Z)`."""
+        return dA * self.dA_dZ
 
 
 class Identity(Activation):
@@ -238,14 +233,6 @@ class ReLU(Activation):
     name, fn, derivative, output_range = ("relu", staticmethod(relu),
                                           staticmethod(relu_derivative), "[0, ∞)")
 
-    # The same formulas as relu and relu_derivative, on arrays that are already checked.
-    def _forward(self, Z: np.ndarray) -> np.ndarray:
-        self._Z = Z
-        return np.maximum(Z, 0.0)
-
-    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return dA * (self._Z > 0)  # σ'(z) = 1 where z > 0, else 0
-
 
 class GELU(Activation):
     name, fn, derivative, output_range = ("gelu", staticmethod(gelu),
@@ -270,27 +257,32 @@ class LeakyReLU(Activation):
     def derivative(self, z):
         return leaky_relu_derivative(z, self.alpha)
 
-    def config(self) -> dict:
-        return {"type": "LeakyReLU", "alpha": self.alpha}
-
 
 class Softmax(Activation):
-    r"""Softmax over the features of each example. Backward uses the Jacobian–vector product
-    (``softmax_jvp``), because every output depends on every input."""
+    r"""Softmax over the features of each example: :math:`s = \mathrm{softmax}(z)`. Backward is the
+    vector–Jacobian product :math:`\partial L/\partial z = s \odot (\delta - (\delta\cdot s))`
+    (``softmax_vjp``), because every output depends on every input."""
 
     name, fn, output_range = "softmax", staticmethod(softmax), "(0, 1), summing to 1"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.S = NoInputYet(self)  # softmax of the last input, kept for backward
+
     def derivative(self, z):
         raise TypeError("softmax has no element-wise derivative: its outputs depend on all "
-                        "inputs. Use softmax_jacobian(z) or softmax_jvp(z, v)")
+                        "inputs. Use softmax_jacobian(z) or softmax_vjp(z, v)")
 
-    def backward(self, dA) -> np.ndarray:
-        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
-                                  None if self._Z is None else self._Z.dtype)
-        return softmax_jvp(self._Z, dA)
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        """:math:`S = \mathrm{softmax}(Z)` for every row; keeps :math:`S` for backward."""
+        self.S = softmax(Z)
+        return self.S.copy()
 
-    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
-        return softmax_jvp(self._Z, dA)
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        """:math:`\partial L/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
+        for every row (as ``softmax_vjp``)."""
+        S = self.S
+        return S * (dA - (dA * S).sum(axis=-1, keepdims=True))
 
 
 ACTIVATIONS: dict[str, type[Activation]] = {
@@ -299,7 +291,8 @@ ACTIVATIONS: dict[str, type[Activation]] = {
 
 
 def get_activation(name) -> Activation:
-    """An activation box from its name (``"sigmoid"``, ``"relu"``, …) or an existing box."""
+    """A new activation box from its name (``"sigmoid"``, ``"relu"``, …) or class, or the box
+    itself when given one."""
     if isinstance(name, Activation):
         return name
     if isinstance(name, type) and issubclass(name, Activation):

@@ -20,6 +20,12 @@ import numbers
 from ._checks import describe
 
 
+def _finite(x: float, what: str) -> float:
+    if isinstance(x, complex) or not math.isfinite(x):
+        raise OverflowError(f"{what} is too large for a float")
+    return x
+
+
 class Value:
     """A scalar in a computational graph. Supports ``+ - * / **`` and ``exp, log, tanh,
     sigmoid, relu``."""
@@ -60,7 +66,8 @@ class Value:
     # ----------------------------------------------------------- operations and local rules
     def __add__(self, other):
         other = self._wrap(other)
-        out = Value(self.data + other.data, _parents=(self, other), _op="+")
+        out = Value(_finite(self.data + other.data, f"{self!r} + {other!r}"),
+                    _parents=(self, other), _op="+")
 
         def _backward():  # ∂(a+b)/∂a = ∂(a+b)/∂b = 1
             self.grad += out.grad
@@ -70,7 +77,8 @@ class Value:
 
     def __mul__(self, other):
         other = self._wrap(other)
-        out = Value(self.data * other.data, _parents=(self, other), _op="×")
+        out = Value(_finite(self.data * other.data, f"{self!r} × {other!r}"),
+                    _parents=(self, other), _op="×")
 
         def _backward():  # ∂(ab)/∂a = b, ∂(ab)/∂b = a
             self.grad += other.data * out.grad
@@ -81,7 +89,13 @@ class Value:
     def __pow__(self, k):
         if isinstance(k, Value) or isinstance(k, bool) or not isinstance(k, numbers.Real):
             raise TypeError(f"only a number exponent is supported, got {describe(k)}")
-        out = Value(self.data ** k, _parents=(self,), _op=f"^{k:g}")
+        if self.data == 0 and k < 0:
+            raise ZeroDivisionError(f"{self!r} ** {k:g} divides by zero (the value is 0)")
+        if self.data < 0 and k != int(k):
+            raise ValueError(f"{self!r} ** {k:g} is not a real number (a negative value to a "
+                             "fractional power)")
+        out = Value(_finite(self.data ** k, f"{self!r} ** {k:g}"), _parents=(self,),
+                    _op=f"^{k:g}")
 
         def _backward():  # ∂(a^k)/∂a = k a^(k-1)
             self.grad += k * self.data ** (k - 1) * out.grad
@@ -89,6 +103,8 @@ class Value:
         return out
 
     def exp(self):
+        if self.data > 709.78:  # e^709.78 is the largest float
+            raise OverflowError(f"exp of {self!r} is too large for a float (largest: exp(709.78))")
         out = Value(math.exp(self.data), _parents=(self,), _op="exp")
 
         def _backward():  # (e^a)' = e^a
@@ -140,7 +156,10 @@ class Value:
         return self + (-self._wrap(other))
 
     def __truediv__(self, other):
-        return self * self._wrap(other) ** -1
+        other = self._wrap(other)
+        if other.data == 0:
+            raise ZeroDivisionError(f"division by zero: {self!r} / {other!r}")
+        return self * other ** -1
 
     def __radd__(self, other):
         return self + other
@@ -157,15 +176,19 @@ class Value:
     # ----------------------------------------------------------- backward pass
     def graph(self) -> list["Value"]:
         """Every value this one depends on (itself included), parents before children."""
-        order, seen = [], set()
-
-        def visit(v):
-            if id(v) not in seen:
-                seen.add(id(v))
-                for p in v._parents:
-                    visit(p)
+        # Depth-first search with an explicit stack (not recursion, which Python limits to
+        # about 1,000 levels): a value is appended once all its parents are.
+        order, seen, stack = [], {id(self)}, [(self, iter(self._parents))]
+        while stack:
+            v, parents = stack[-1]
+            for p in parents:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(p._parents)))
+                    break
+            else:
+                stack.pop()
                 order.append(v)
-        visit(self)
         return order
 
     def backward(self) -> None:

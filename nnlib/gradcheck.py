@@ -15,6 +15,12 @@ from ._checks import as_array, check_positive, describe
 from .losses import get_loss
 
 
+def _number(value) -> float:
+    if np.ndim(value) != 0 or isinstance(value, (str, bytes)):
+        raise TypeError(f"f must return one number, got {describe(value)}")
+    return float(value)
+
+
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     r"""Central-difference estimate of :math:`\partial f/\partial x` for every entry of ``x``.
 
@@ -33,15 +39,15 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     for i in range(flat.size):  # one weight at a time: this is exactly why it is slow
         old = flat[i]
         flat[i] = old + eps
-        f_plus = float(f())
+        f_plus = _number(f())
         flat[i] = old - eps
-        f_minus = float(f())
+        f_minus = _number(f())
         flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2 * eps)
     return grad
 
 
-def derivative(f: Callable, z, eps: float = 1e-6) -> np.ndarray:
+def numerical_derivative(f: Callable, z, eps: float = 1e-6) -> np.ndarray:
     r"""Element-wise central difference :math:`(f(z+\epsilon)-f(z-\epsilon))/2\epsilon` of an
     element-wise function ``f`` (such as an activation), vectorised over ``z``."""
     z = as_array(z, "z")

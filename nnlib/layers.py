@@ -1,54 +1,80 @@
 r"""Boxes that make up a network: the base class ``Layer`` and the linear box ``Dense``.
 
-The book draws a network as a chain of boxes. Each box knows two things:
+The book draws a network as a chain of boxes. Every box has one path:
 
-* ``forward(X)``: its output for a mini-batch ``X``; and
-* ``backward(dA)``: given :math:`\partial L/\partial(\text{output})`, it stores the gradients of its
-  own parameters and returns :math:`\partial L/\partial(\text{input})`.
+* ``forward(X)``: the formula of its docstring on a batch ``X`` (rows are examples); it stores
+  what ``backward`` needs (a copy, never the caller's array);
+* ``backward(dZ)``: given :math:`\partial L/\partial(\text{output})`, only the formulas: it writes
+  the gradients of its own parameters into ``self.grads`` (the same arrays every time) and
+  returns :math:`\partial L/\partial(\text{input})` (or None when ``input_grad`` is False);
+* ``check_input(X)``: raises a clear error for an input the box cannot take.
 
-Shapes follow one rule everywhere: **rows are examples**. A mini-batch of ``N`` inputs with
-``n_in`` features is an array of shape ``(N, n_in)``.
+Calling a box, ``box(X)``, is the boundary where data enters: it converts ``X`` to a float
+array, turns a single example into a batch of one (and the output back into one example),
+calls ``check_input`` and then ``forward``, and refuses an output with NaN or inf. The training
+loop checks its data once and then runs ``forward`` and ``backward`` themselves.
 """
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from ._checks import as_array, as_rng, check_choice, check_int, describe
+from ._checks import (NonFiniteError, as_array, as_rng, check_choice, check_int, describe,
+                      first_non_finite, float_dtype_of)
 
 
 class Layer:
     """One box of a network.
 
-    Subclasses set ``self.params`` (name → array) and ``self.grads`` (name → array of the same
-    shape), implement ``forward`` and ``backward``, and describe themselves in ``config()`` so that
-    a network can be saved without pickle.
+    A subclass sets ``self.params`` (name → array) and ``self.grads`` (name → array of the same
+    shape) in ``__init__``, implements ``forward`` and ``backward`` (and ``check_input`` if it
+    takes only some shapes), and stores every constructor argument under its own name, so that
+    ``config()`` can describe it. Defining the class registers it in ``Layer.registry``: a new
+    box saves and loads with ``Sequential.save``/``load`` without further code.
     """
+
+    #: every box class by name, filled by ``__init_subclass__``; used by ``layer_from_config``
+    registry: dict[str, type["Layer"]] = {}
+    #: the number of dimensions of a batch (None: any shape, e.g. element-wise boxes); an input
+    #: with one dimension fewer is a single example, which ``__call__`` turns into a batch of one
+    input_ndim: int | None = 2
+    #: the float type the box computes in (None: the input's float type, float64 otherwise)
+    dtype: np.dtype | None = None
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        Layer.registry[cls.__name__] = cls
+
     def __init__(self) -> None:
         self.params = {}
         self.grads = {}
+        #: training mode (True) or evaluation mode (False); ``Sequential.train()``/``eval()``
+        self.training = True
+        #: False when nothing needs ∂L/∂(input): ``backward`` may then skip it and return None
+        self.input_grad = True
 
     def forward(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+    def backward(self, dZ: np.ndarray) -> np.ndarray | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def check_input(self, X: np.ndarray) -> None:
+        """Raise a ``ValueError`` that names the expected shape if this box cannot take the batch
+        ``X`` (already a float array). The base class accepts every batch."""
+
     def __call__(self, X) -> np.ndarray:
-        return self.forward(X)
-
-    # The training loop (``nnlib.training.fit``) checks the data once, before the first epoch,
-    # and then calls these two unchecked versions: the same computation without converting and
-    # checking every array at every box. A box that does not override them falls back to its
-    # checked ``forward``/``backward``.
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        return self.forward(X)
-
-    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return self.backward(dA)
+        """The boundary: convert, promote a single example, check, then ``forward``."""
+        X, single = to_batch(X, f"the input of {self!r}", self.input_ndim,
+                             self.dtype or float_dtype_of(X))
+        self.check_input(X)
+        out = self.forward(X)
+        check_output(self, out)
+        return out[0] if single else out
 
     @property
     def n_params(self) -> int:
@@ -56,24 +82,69 @@ class Layer:
         return int(sum(p.size for p in self.params.values()))
 
     def config(self) -> dict:
-        """A JSON-friendly description from which ``nnlib.network.layer_from_config`` rebuilds it."""
-        return {"type": type(self).__name__}
+        """A JSON-friendly description: ``{"type": class name, constructor argument: value, …}``,
+        from which ``nnlib.network.layer_from_config`` rebuilds the box (parameters are saved
+        separately). Reads every constructor argument from the attribute of the same name."""
+        config = {"type": type(self).__name__}
+        for name in inspect.signature(type(self).__init__).parameters:
+            if name in ("self", "seed") or name.startswith("_"):
+                continue  # the seed only drew the initial weights, which are saved anyway
+            value = getattr(self, name)
+            config[name] = value.name if isinstance(value, np.dtype) else value
+        return config
 
-    def _check_backward(self, dA, expected_shape, dtype=np.float64) -> np.ndarray:
-        if expected_shape is None:
-            raise RuntimeError(f"{self!r}.backward() was called before forward(); "
-                               "run a forward pass first")
-        dA = as_array(dA, f"the gradient passed to {self!r}.backward()", dtype=dtype)
-        if dA.shape != expected_shape:
-            raise ValueError(f"{self!r}.backward() expects a gradient of shape {expected_shape} "
-                             f"(the shape of its last output), got {dA.shape}")
-        return dA
+
+def to_batch(X, name: str, ndim: int | None, dtype) -> tuple[np.ndarray, bool]:
+    """``X`` as a finite float array of ``ndim`` dimensions, and whether it was one example
+    (``ndim - 1`` dimensions, now a batch of one)."""
+    if ndim is None:
+        return as_array(X, name, dtype=dtype), False
+    X = as_array(X, name, ndim=(ndim - 1, ndim), dtype=dtype)
+    single = X.ndim == ndim - 1
+    return (X[None] if single else X), single
+
+
+class NoInputYet:
+    """What a box keeps for ``backward`` before its first ``forward``: using it in a formula
+    raises an error that says so (instead of numpy's message about an object)."""
+
+    def __init__(self, box) -> None:
+        self.box = box
+
+    def __array__(self, *args, **kwargs):
+        raise RuntimeError(f"{self.box!r}.backward() was called before forward(); run a "
+                           "forward pass first")
+
+
+def keep(buffer, X: np.ndarray) -> np.ndarray:
+    """A private copy of ``X`` for ``backward``, written into ``buffer`` when that has the shape
+    and type of ``X`` (so that training does not ask for new memory at every step).
+
+    An array that is read-only, together with the memory it views (``fit``'s mini-batches),
+    cannot change before ``backward``: it is kept as it is, without a copy."""
+    if not X.flags.writeable and (X.base is None or not X.base.flags.writeable):
+        return X
+    if (not isinstance(buffer, np.ndarray) or buffer.shape != X.shape
+            or buffer.dtype != X.dtype or not buffer.flags.writeable):
+        return X.copy()
+    np.copyto(buffer, X)
+    return buffer
+
+
+def check_output(box, out: np.ndarray) -> None:
+    """Refuse an output with NaN or inf, naming the parameter that holds one if any does."""
+    if np.isfinite(out).all():
+        return
+    bad = first_non_finite(box.params.items())
+    why = (f"its parameter {bad} contains NaN or inf" if bad is not None else
+           "the numbers grew too large or an operation was undefined")
+    raise NonFiniteError(f"{box!r} produced NaN or inf: {why}")
 
 
 INITIALISERS = ("gaussian", "xavier", "he", "zeros")
 
 
-def init_weights(n_in: int, n_out: int, init: str = "xavier", rng=None,
+def init_weights(n_in: int, n_out: int, init: str = "xavier", seed=None,
                  dtype=np.float64) -> np.ndarray:
     r"""Random weights of shape ``(n_out, n_in)``.
 
@@ -81,9 +152,11 @@ def init_weights(n_in: int, n_out: int, init: str = "xavier", rng=None,
     * ``"xavier"`` (Glorot): :math:`\mathcal N(0, 2/(n_{in}+n_{out}))`, good for sigmoid/tanh;
     * ``"he"``: :math:`\mathcal N(0, 2/n_{in})`, good for ReLU;
     * ``"zeros"``: all zero (only useful to show why random initialisation matters).
+
+    ``seed``: an int or a ``numpy.random.Generator`` (None: unseeded).
     """
     init = check_choice(init, "initialiser", INITIALISERS)
-    rng = as_rng(rng)
+    rng = as_rng(seed, "seed")
     if init == "zeros":
         return np.zeros((n_out, n_in), dtype=dtype)
     std = {"gaussian": 1.0,
@@ -100,7 +173,7 @@ class Dense(Layer):
     n_in, n_out : numbers of inputs and of neurons in this layer.
     bias : whether the layer has a bias vector ``b``.
     init : ``"gaussian"``, ``"xavier"`` (default), ``"he"`` or ``"zeros"`` (see ``init_weights``).
-    rng : an int seed or a ``numpy.random.Generator`` for the initial weights.
+    seed : an int or a ``numpy.random.Generator`` for the initial weights.
     dtype : ``numpy.float64`` (default) or ``numpy.float32``.
 
     Shapes
@@ -115,23 +188,26 @@ class Dense(Layer):
     """
 
     def __init__(self, n_in: int, n_out: int, *, bias: bool = True, init: str = "xavier",
-                 rng=None, dtype=np.float64) -> None:
+                 seed=None, dtype=np.float64) -> None:
         super().__init__()
         self.n_in = check_int(n_in, "n_in")
         self.n_out = check_int(n_out, "n_out")
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True or False, got {describe(bias)}")
-        self.dtype = np.dtype(dtype)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be float64 or float32, got {describe(dtype)}") from None
         if self.dtype not in (np.float32, np.float64):
             raise TypeError(f"dtype must be float64 or float32, got {self.dtype}")
         self.bias = bias
-        self.init = init
-        self.params["W"] = init_weights(self.n_in, self.n_out, init, rng, self.dtype)
+        self.init = check_choice(init, "initialiser", INITIALISERS)
+        self.params["W"] = init_weights(self.n_in, self.n_out, init, seed, self.dtype)
         self.grads["W"] = np.zeros_like(self.params["W"])
         if bias:
             self.params["b"] = np.zeros(self.n_out, dtype=self.dtype)
             self.grads["b"] = np.zeros_like(self.params["b"])
-        self._A: np.ndarray | None = None
+        self.A = NoInputYet(self)  # the last input, kept for backward
 
     @property
     def W(self) -> np.ndarray:
@@ -163,49 +239,22 @@ class Dense(Layer):
     def __repr__(self) -> str:
         return f"Dense({self.n_in}→{self.n_out}{'' if self.bias else ', bias=False'})"
 
-    def forward(self, A) -> np.ndarray:
-        A = as_array(A, f"the input of {self!r}", ndim=(1, 2), dtype=self.dtype)
-        single = A.ndim == 1
-        if single:
-            A = A[None, :]
+    def check_input(self, A: np.ndarray) -> None:
         if A.shape[1] != self.n_in:
             raise ValueError(f"{self!r} expects inputs with {self.n_in} features, "
-                             f"got {A.shape[1]} (input shape {A.shape if not single else A.shape[1:]})")
-        Z = self._forward(A)
-        self._single = single
-        return Z[0] if single else Z
+                             f"got {A.shape[1]}")
 
-    def _forward(self, A: np.ndarray) -> np.ndarray:
-        # Z = A Wᵀ + b for a batch A of shape (N, n_in), already checked.
-        self._A, self._single = A, False
-        Z = A @ self.params["W"].T
+    def forward(self, A: np.ndarray) -> np.ndarray:
+        """:math:`Z = A W^\\top + b` for a batch ``A`` of shape ``(N, n_in)``."""
+        self.A = keep(self.A, A)  # backward needs A: a copy, in case the caller changes its array
+        Z = A @ self.W.T
         if self.bias:
-            Z += self.params["b"]
+            Z += self.b
         return Z
 
-    def backward(self, dZ) -> np.ndarray:
-        expected = None if self._A is None else (
-            (self.n_out,) if self._single else (self._A.shape[0], self.n_out))
-        dZ = self._check_backward(dZ, expected, self.dtype)
-        if self._single:
-            dZ = dZ[None, :]
-        # Write into the existing gradient arrays: no new array per parameter per step.
-        np.matmul(dZ.T, self._A, out=self.grads["W"])
-        if self.bias:
-            np.sum(dZ, axis=0, out=self.grads["b"])
-        dA = dZ @ self.params["W"]
-        return dA[0] if self._single else dA
-
-    def _backward(self, dZ: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        # backward for the training loop: the same formulas on a batch that is already checked.
-        # ∂L/∂A = Δ W is skipped when nothing needs it: the first layer's input is the data.
-        if dZ.dtype != self.dtype:
-            dZ = dZ.astype(self.dtype)
-        np.matmul(dZ.T, self._A, out=self.grads["W"])
+    def backward(self, dZ: np.ndarray) -> np.ndarray | None:
+        """Writes ∂L/∂W = Δᵀ A and ∂L/∂b = Σₙ Δₙ into ``grads``; returns ∂L/∂A = Δ W."""
+        np.matmul(dZ.T, self.A, out=self.grads["W"])
         if self.bias:
             dZ.sum(axis=0, out=self.grads["b"])
-        return dZ @ self.params["W"] if input_grad else None
-
-    def config(self) -> dict:
-        return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "bias": self.bias,
-                "dtype": self.dtype.name}
+        return dZ @ self.W if self.input_grad else None

@@ -3,13 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_array
+from ._checks import as_array, describe
+
+
+def _whole(y: np.ndarray) -> bool:
+    return y.dtype.kind in "iub" or bool(np.all(y == np.round(y)))
 
 
 def to_labels(y, name: str = "labels") -> np.ndarray:
-    """Class labels from integer labels ``(N,)``, one-hot/probability rows ``(N, K)`` (argmax) or a
-    single probability column ``(N, 1)`` (threshold 0.5)."""
+    """Class labels from integer labels ``(N,)`` or a column of them ``(N, 1)``, one-hot or
+    probability rows ``(N, K)`` (argmax), or a single probability column ``(N, 1)`` of
+    fractions (threshold 0.5: the probability of class 1)."""
     y = np.asarray(y)
+    if y.dtype.kind not in "iufb":
+        raise TypeError(f"{name} must be numbers, got {describe(y)}")
+    if y.ndim == 2 and y.shape[1] == 1 and _whole(y) and y.size and y.min() >= 0:
+        y = y[:, 0]  # a column of class labels (for 0/1 the same as the threshold)
     if y.ndim == 1:
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError(f"{name}: 1-D labels must be whole numbers (class indices); for scores or "
@@ -29,7 +38,7 @@ def is_classification_target(y) -> bool:
     """True if ``y`` looks like class labels: integers ``(N,)``, one-hot rows, or a 0/1 column."""
     y = np.asarray(y)
     if y.ndim == 1:
-        return bool(np.issubdtype(y.dtype, np.integer))
+        return bool(y.dtype.kind in "iu" or (y.dtype.kind == "f" and y.size and _whole(y)))
     if y.ndim == 2 and y.size:
         binary = np.isin(y, (0, 1)).all()
         return bool(binary and (y.shape[1] == 1 or np.all(y.sum(axis=1) == 1)))

@@ -9,9 +9,11 @@ with two lists of arrays.
 """
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
-from ._checks import check_fraction, check_positive, describe
+from ._checks import check_choice, check_fraction, check_positive, describe
 
 
 class PathDiverged(FloatingPointError):
@@ -29,13 +31,22 @@ class Optimizer:
     :math:`\tfrac{\lambda}{2}\sum W^2` to the loss for every weight *matrix* (not the biases):
     its gradient :math:`\lambda W` is added to :math:`\partial L/\partial W` before the update,
     which shrinks ("decays") the weights a little at every step.
+
+    An optimizer keeps a state per parameter (velocities, moments, the step count ``t``), so it
+    belongs to the parameters it first updated: using it on other parameters (another network)
+    raises a ``ValueError``. ``reset()`` forgets the state and the parameters, for a fresh start.
     """
 
     def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
         self.lr = check_positive(lr, "learning rate lr")
         self.weight_decay = check_positive(weight_decay, "weight_decay", allow_zero=True)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the parameters, their state and the step count: the next step is a first step."""
         self.t = 0  # number of steps taken
-        self._state: list[dict[str, np.ndarray]] | None = None
+        self.params: list[np.ndarray] | None = None  # the arrays this optimizer updates
+        self.state: list[dict[str, np.ndarray]] = []
 
     def __repr__(self) -> str:
         wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
@@ -43,53 +54,74 @@ class Optimizer:
 
     def step(self, net) -> None:
         """One update of every parameter of ``net`` from the gradients its ``backward`` stored."""
-        if not hasattr(net, "parameters") or not hasattr(net, "gradients"):
-            raise TypeError(f"step() expects a network (e.g. Sequential), got {describe(net)}")
-        self.step_arrays([p for _, p in net.parameters()], [g for _, g in net.gradients()])
+        try:
+            params = [p for _, p in net.parameters()]
+            grads = [g for _, g in net.gradients()]
+        except AttributeError:
+            raise TypeError(f"step() expects a network (e.g. Sequential), got {describe(net)}") \
+                from None
+        if self.params is None or len(params) != len(self.params) or any(
+                map(operator.is_not, params, self.params)):
+            self._bind(params, grads)
+        self._update_all(params, grads)
 
     def step_arrays(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """Update each array in ``params`` in place using the matching array in ``grads``."""
+        if (self.params is None or len(params) != len(self.params)
+                or any(map(operator.is_not, params, self.params))
+                or len(grads) != len(params)
+                or any(not isinstance(g, np.ndarray) or g.shape != p.shape
+                       for p, g in zip(params, grads))):
+            self._bind(params, grads)  # checks the arrays, or says what does not match
+        self._update_all(params, grads)
+
+    def _update_all(self, params, grads) -> None:
+        # t ← t + 1, then every parameter: g ← g + λW for weight matrices, and the update rule
+        self.t += 1
+        for w, g, s in zip(params, grads, self.state):
+            if self.weight_decay and w.ndim >= 2:  # weights only, not biases: g + λW
+                g = np.add(g, np.multiply(self.weight_decay, w, out=s["g"]), out=s["g"])
+            self.update(w, g, s)
+
+    def _bind(self, params, grads) -> None:
+        """Check the arrays of a first step and create their state; refuse other parameters."""
         if len(params) != len(grads):
             raise ValueError(f"got {len(params)} parameters but {len(grads)} gradients")
         for p, g in zip(params, grads):
             if not isinstance(p, np.ndarray) or not isinstance(g, np.ndarray):
-                raise TypeError("parameters and gradients must be numpy arrays")
+                raise TypeError(f"parameters and gradients must be numpy arrays, got "
+                                f"{describe(p)} and {describe(g)}")
+            if p.dtype.kind != "f":
+                raise TypeError(f"parameters must be float arrays (updated in place), got "
+                                f"dtype {p.dtype}")
             if p.shape != g.shape:
                 raise ValueError(f"a gradient of shape {g.shape} does not match its parameter "
                                  f"of shape {p.shape}")
-        self._ensure_state(params)
-        self._step(params, grads)
+        if self.params is not None and (len(params) != len(self.params) or any(
+                map(operator.is_not, params, self.params))):
+            raise ValueError(f"this {type(self).__name__} already updates other parameters "
+                             f"(another network, after {self.t} steps), and its state (step "
+                             "count, velocities or moments) belongs to them. Create a new "
+                             "optimizer for this network, or call reset() first.")
+        if self.params is not None:
+            return
+        self.params = list(params)
+        self.state = [self.init_state(p) for p in params]
 
-    def _ensure_state(self, params: list[np.ndarray]) -> None:
-        """(Re)create the per-parameter buffers when the parameters changed shape."""
-        if self._state is None or len(self._state) != len(params) or any(
-                s["buf"].shape != p.shape for s, p in zip(self._state, params)):
-            self._state = [self._init_state(p) for p in params]
+    def init_state(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        """The arrays this optimizer keeps for parameter ``w`` (``buf`` is scratch space)."""
+        return {"buf": np.empty_like(w), "g": np.empty_like(w)}
 
-    def _step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        # The update itself, on checked arrays; the training loop calls it once per mini-batch.
-        self.t += 1
-        for p, g, s in zip(params, grads, self._state):
-            if self.weight_decay and p.ndim >= 2:  # weights only, not biases
-                gwd = s.setdefault("gwd", np.empty_like(p))
-                np.multiply(p, self.weight_decay, out=gwd)
-                gwd += g
-                g = gwd
-            self._update(p, g, s)
-
-    def _init_state(self, p: np.ndarray) -> dict[str, np.ndarray]:
-        return {"buf": np.empty_like(p)}
-
-    def _update(self, p, g, s) -> None:  # pragma: no cover - abstract
+    def update(self, w: np.ndarray, g: np.ndarray, s: dict) -> None:  # pragma: no cover
+        """Update ``w`` in place from its gradient ``g`` and its state ``s``."""
         raise NotImplementedError
 
 
 class SGD(Optimizer):
     r"""Plain gradient descent: :math:`w \leftarrow w - \eta\,\partial L/\partial w`."""
 
-    def _update(self, p, g, s):
-        np.multiply(g, self.lr, out=s["buf"])
-        p -= s["buf"]
+    def update(self, w, g, s):
+        w -= np.multiply(self.lr, g, out=s["buf"])  # w ← w − η g
 
 
 class Momentum(Optimizer):
@@ -110,15 +142,14 @@ class Momentum(Optimizer):
     def __repr__(self) -> str:
         return f"Momentum(lr={self.lr:g}, momentum={self.momentum:g})"
 
-    def _init_state(self, p):
-        return {"buf": np.empty_like(p), "v": np.zeros_like(p)}
+    def init_state(self, w):
+        return {**super().init_state(w), "v": np.zeros_like(w)}
 
-    def _update(self, p, g, s):
+    def update(self, w, g, s):
         v = s["v"]
-        v *= self.momentum
-        np.multiply(g, self.lr, out=s["buf"])
-        v -= s["buf"]
-        p += v
+        v *= self.momentum                              # v ← μ v
+        v -= np.multiply(self.lr, g, out=s["buf"])      #       − η g
+        w += v                                          # w ← w + v
 
 
 class Adagrad(Optimizer):
@@ -131,18 +162,17 @@ class Adagrad(Optimizer):
         super().__init__(lr, weight_decay)
         self.eps = check_positive(eps, "eps")
 
-    def _init_state(self, p):
-        return {"buf": np.empty_like(p), "G": np.zeros_like(p)}
+    def init_state(self, w):
+        return {**super().init_state(w), "G": np.zeros_like(w)}
 
-    def _update(self, p, g, s):
+    def update(self, w, g, s):
         G, buf = s["G"], s["buf"]
-        np.multiply(g, g, out=buf)
-        G += buf
-        np.sqrt(G, out=buf)
-        buf += self.eps
-        np.divide(g, buf, out=buf)
+        G += np.square(g, out=buf)                      # G ← G + g²
+        np.sqrt(G, out=buf)                             # √G
+        buf += self.eps                                 # √G + ε
+        np.divide(g, buf, out=buf)                      # g / (√G + ε)
         buf *= self.lr
-        p -= buf
+        w -= buf                                        # w ← w − η g / (√G + ε)
 
 
 class Adam(Optimizer):
@@ -160,28 +190,43 @@ class Adam(Optimizer):
         self.beta2 = check_fraction(beta2, "beta2")
         self.eps = check_positive(eps, "eps")
 
-    def _init_state(self, p):
-        return {"buf": np.empty_like(p), "m": np.zeros_like(p), "v": np.zeros_like(p)}
+    def init_state(self, w):
+        return {**super().init_state(w), "m": np.zeros_like(w), "v": np.zeros_like(w),
+                "m_hat": np.empty_like(w)}
 
-    def _update(self, p, g, s):
-        m, v, buf = s["m"], s["v"], s["buf"]
-        m *= self.beta1
-        np.multiply(g, 1 - self.beta1, out=buf)
-        m += buf
-        v *= self.beta2
-        np.multiply(g, g, out=buf)
-        buf *= 1 - self.beta2
-        v += buf
-        # sqrt(v_hat) + eps, with the bias corrections folded into two scalars
-        np.sqrt(v, out=buf)
-        buf /= np.sqrt(1 - self.beta2 ** self.t)
-        buf += self.eps
-        np.divide(m, buf, out=buf)
-        buf *= self.lr / (1 - self.beta1 ** self.t)
-        p -= buf
+    def update(self, w, g, s):
+        b1, b2, t = self.beta1, self.beta2, self.t
+        m, v, m_hat, v_hat = s["m"], s["v"], s["m_hat"], s["buf"]
+        m *= b1
+        m += np.multiply(1 - b1, g, out=m_hat)          # m ← β₁ m + (1 − β₁) g
+        v *= b2
+        v += np.multiply(1 - b2, np.square(g, out=v_hat), out=v_hat)  # v ← β₂ v + (1 − β₂) g²
+        np.divide(m, 1 - b1 ** t, out=m_hat)            # m̂ = m / (1 − β₁ᵗ)
+        np.divide(v, 1 - b2 ** t, out=v_hat)            # v̂ = v / (1 − β₂ᵗ)
+        np.sqrt(v_hat, out=v_hat)
+        v_hat += self.eps                               # √v̂ + ε
+        np.divide(m_hat, v_hat, out=m_hat)
+        m_hat *= self.lr
+        w -= m_hat                                      # w ← w − η m̂ / (√v̂ + ε)
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad,
+                                          "adam": Adam}
+
+
+def get_optimizer(name, **kwargs) -> Optimizer:
+    """A new optimizer from its name (``"sgd"``, ``"momentum"``, ``"adagrad"``, ``"adam"``) and
+    its keyword arguments, e.g. ``get_optimizer("adam", lr=0.01)``; an optimizer is returned as
+    it is (then no keyword arguments are allowed)."""
+    if isinstance(name, Optimizer):
+        if kwargs:
+            raise TypeError(f"got an optimizer {name!r} and keyword arguments {sorted(kwargs)}; "
+                            "pass one or the other")
+        return name
+    cls = OPTIMIZERS[check_choice(name, "optimizer", OPTIMIZERS)]
+    if cls is SGD and "lr" not in kwargs:
+        raise TypeError("get_optimizer('sgd') needs a learning rate, e.g. lr=0.1")
+    return cls(**kwargs)
 
 
 def descend(grad, x0, optimizer: Optimizer, steps: int):

@@ -49,21 +49,21 @@ def plot_activation(activation, z=None, ax=None, derivative: bool = True):
 
 
 def plot_history(history, ax=None, metric: str = "loss"):
-    """Training and test curves over epochs from a ``History``: ``metric`` is ``"loss"`` or
-    ``"acc"``. Marks the epoch with the lowest test loss."""
+    """Training and validation curves over epochs from a ``History``: ``metric`` is ``"loss"``
+    or ``"acc"``. Marks the epoch with the lowest validation loss."""
     if metric not in ("loss", "acc"):
         raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
-    train, test = getattr(history, f"train_{metric}"), getattr(history, f"test_{metric}")
+    train, val = getattr(history, f"train_{metric}"), getattr(history, f"val_{metric}")
     if not train:
         raise ValueError(f"the history has no {metric} values to plot")
     ax = _axes(ax)
     epochs = np.arange(1, len(train) + 1)
     ax.plot(epochs, train, label=f"training {metric}")
-    if test:
-        ax.plot(epochs[:len(test)], test, label=f"test {metric}")
+    if val:
+        ax.plot(epochs[:len(val)], val, label=f"validation {metric}")
         if metric == "loss" and history.best_epoch:
             ax.axvline(history.best_epoch, color="0.5", ls=":", lw=1,
-                       label=f"lowest test loss (epoch {history.best_epoch})")
+                       label=f"lowest validation loss (epoch {history.best_epoch})")
     ax.set_xlabel("epoch")
     ax.set_ylabel({"loss": "loss", "acc": "accuracy"}[metric])
     ax.legend(fontsize=8, frameon=False)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnlib import MSE, Dense, Sequential, Tanh, mlp
-from nnlib.gradcheck import (GradientCheck, derivative, gradient_check, numerical_gradient,
+from nnlib.gradcheck import (GradientCheck, numerical_derivative, gradient_check, numerical_gradient,
                              relative_error)
 
 FAST = settings(max_examples=30, deadline=None)
@@ -76,15 +76,15 @@ def test_float32_x_gives_a_float64_gradient():
 # ----------------------------------------------------------------------------- derivative
 def test_derivative_of_an_elementwise_function():
     z = np.linspace(-2, 2, 9)
-    np.testing.assert_allclose(derivative(np.exp, z), np.exp(z), rtol=1e-8)
-    np.testing.assert_allclose(derivative(lambda t: t ** 2, [1.0, -3.0]), [2.0, -6.0], rtol=1e-8)
+    np.testing.assert_allclose(numerical_derivative(np.exp, z), np.exp(z), rtol=1e-8)
+    np.testing.assert_allclose(numerical_derivative(lambda t: t ** 2, [1.0, -3.0]), [2.0, -6.0], rtol=1e-8)
 
 
 def test_derivative_rejects_bad_input():
     with pytest.raises(ValueError, match="z contains NaN or inf"):
-        derivative(np.sin, [np.nan])
+        numerical_derivative(np.sin, [np.nan])
     with pytest.raises(ValueError, match=r"eps must be a finite number > 0, got 0"):
-        derivative(np.sin, [1.0], eps=0)
+        numerical_derivative(np.sin, [1.0], eps=0)
 
 
 # ----------------------------------------------------------------------------- relative_error
@@ -117,7 +117,7 @@ def data():
 
 
 def test_gradient_check_passes_on_a_correct_network(data):
-    result = gradient_check(mlp([3, 4, 2], "tanh", rng=0), "mse", *data)
+    result = gradient_check(mlp([3, 4, 2], "tanh", seed=0), "mse", *data)
     assert isinstance(result, GradientCheck)
     assert set(result.errors) == {"0.W", "0.b", "2.W", "2.b"}
     assert result.passed() and result.max_relative_error < 1e-7
@@ -127,7 +127,7 @@ def test_gradient_check_passes_on_a_correct_network(data):
 
 
 def test_gradient_check_catches_a_wrong_backward(data):
-    net = Sequential([WrongBackwardDense(3, 4, rng=0), Tanh(), Dense(4, 2, rng=1)])
+    net = Sequential([WrongBackwardDense(3, 4, seed=0), Tanh(), Dense(4, 2, seed=1)])
     result = gradient_check(net, MSE(), *data)
     assert not result.passed()
     assert result.errors["0.W"] == pytest.approx(1 / 3, rel=1e-6)  # |2g - g| / (|2g| + |g|)
@@ -135,7 +135,7 @@ def test_gradient_check_catches_a_wrong_backward(data):
 
 
 def test_gradient_check_leaves_the_parameters_unchanged(data):
-    net = mlp([3, 4, 2], "sigmoid", rng=0)
+    net = mlp([3, 4, 2], "sigmoid", seed=0)
     before = [p.copy() for _, p in net.parameters()]
     gradient_check(net, "mse", *data)
     for a, (_, b) in zip(before, net.parameters()):
@@ -143,7 +143,7 @@ def test_gradient_check_leaves_the_parameters_unchanged(data):
 
 
 def test_gradient_check_on_float32_network_raises(data):
-    net = mlp([3, 4, 2], rng=0, dtype=np.float32)
+    net = mlp([3, 4, 2], seed=0, dtype=np.float32)
     with pytest.raises(TypeError, match="gradient_check needs a float64 network: float32 rounding"):
         gradient_check(net, "mse", *data)
 

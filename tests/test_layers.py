@@ -24,7 +24,7 @@ def dense_case(draw):
     """A Dense layer with hypothesis-drawn W, b, an input batch A and an upstream gradient V."""
     n = draw(st.integers(1, 6))
     n_in, n_out = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    layer = Dense(n_in, n_out, rng=0)
+    layer = Dense(n_in, n_out, seed=0)
     layer.W = draw(hnp.arrays(np.float64, (n_out, n_in), elements=nonzero()))
     layer.b = draw(hnp.arrays(np.float64, n_out, elements=nonzero()))
     X = draw(hnp.arrays(np.float64, (n, n_in), elements=nonzero()))
@@ -34,7 +34,7 @@ def dense_case(draw):
 
 @pytest.fixture
 def layer():
-    d = Dense(3, 2, rng=0)
+    d = Dense(3, 2, seed=0)
     d.W = [[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]]
     d.b = [0.1, -0.2]
     return d
@@ -42,7 +42,7 @@ def layer():
 
 # ----------------------------------------------------------------------------- shapes
 def test_parameter_shapes():
-    d = Dense(5, 3, rng=0)
+    d = Dense(5, 3, seed=0)
     assert d.W.shape == (3, 5)
     assert d.b.shape == (3,)
     assert d.n_params == 5 * 3 + 3
@@ -51,7 +51,7 @@ def test_parameter_shapes():
 
 
 def test_bias_false_has_no_b():
-    d = Dense(5, 3, bias=False, rng=0)
+    d = Dense(5, 3, bias=False, seed=0)
     assert d.b is None
     assert set(d.params) == {"W"} and set(d.grads) == {"W"}
     assert d.n_params == 15
@@ -63,11 +63,12 @@ def test_repr_and_config():
     assert repr(Dense(4, 2)) == "Dense(4→2)"
     assert repr(Dense(4, 2, bias=False)) == "Dense(4→2, bias=False)"
     assert Dense(4, 2, dtype=np.float32).config() == {
-        "type": "Dense", "n_in": 4, "n_out": 2, "bias": True, "dtype": "float32"}
+        "type": "Dense", "n_in": 4, "n_out": 2, "bias": True, "init": "xavier",
+        "dtype": "float32"}
 
 
 def test_bias_starts_at_zero():
-    np.testing.assert_array_equal(Dense(4, 3, rng=0).b, np.zeros(3))
+    np.testing.assert_array_equal(Dense(4, 3, seed=0).b, np.zeros(3))
 
 
 # ----------------------------------------------------------------------------- initialisers
@@ -77,7 +78,7 @@ def test_bias_starts_at_zero():
     ("he", np.sqrt(2 / 400)),
 ])
 def test_initialiser_standard_deviation(init, expected_std):
-    W = Dense(400, 300, init=init, rng=0).W
+    W = Dense(400, 300, init=init, seed=0).W
     assert abs(W.std() / expected_std - 1) < 0.02
     assert abs(W.mean()) < 0.02 * expected_std  # ~7 standard errors of the mean of 120,000 draws
 
@@ -87,20 +88,20 @@ def test_zeros_initialiser():
 
 
 def test_init_weights_function_shape_and_case_insensitive_name():
-    W = init_weights(7, 3, "He", rng=0)
+    W = init_weights(7, 3, "He", seed=0)
     assert W.shape == (3, 7)
-    np.testing.assert_array_equal(W, init_weights(7, 3, "he", rng=0))
+    np.testing.assert_array_equal(W, init_weights(7, 3, "he", seed=0))
     assert set(INITIALISERS) == {"gaussian", "xavier", "he", "zeros"}
 
 
 def test_same_seed_same_weights_different_seed_different_weights():
-    np.testing.assert_array_equal(Dense(6, 4, rng=1).W, Dense(6, 4, rng=1).W)
-    assert not np.array_equal(Dense(6, 4, rng=1).W, Dense(6, 4, rng=2).W)
+    np.testing.assert_array_equal(Dense(6, 4, seed=1).W, Dense(6, 4, seed=1).W)
+    assert not np.array_equal(Dense(6, 4, seed=1).W, Dense(6, 4, seed=2).W)
 
 
 def test_generator_as_rng_advances_between_layers():
     g = np.random.default_rng(0)
-    a, b = Dense(3, 3, rng=g), Dense(3, 3, rng=g)
+    a, b = Dense(3, 3, seed=g), Dense(3, 3, seed=g)
     assert not np.array_equal(a.W, b.W)
 
 
@@ -123,17 +124,12 @@ def test_single_example_equals_batched_row(layer):
     np.testing.assert_array_equal(single, batched[1])
 
 
-def test_single_example_backward_equals_batch_of_one(layer):
-    x, v = np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0])
-    layer(x)
-    dx = layer.backward(v)
-    gW, gb = layer.grads["W"].copy(), layer.grads["b"].copy()
-    layer(x[None, :])
-    dx_batch = layer.backward(v[None, :])
-    assert dx.shape == (3,)
-    np.testing.assert_array_equal(dx, dx_batch[0])
-    np.testing.assert_array_equal(gW, layer.grads["W"])
-    np.testing.assert_array_equal(gb, layer.grads["b"])
+def test_a_single_example_is_a_batch_of_one_at_the_boundary(layer):
+    x = np.array([1.0, 2.0, 3.0])
+    z = layer(x)
+    assert z.shape == (2,)
+    np.testing.assert_array_equal(z, layer(x[None, :])[0])
+    assert layer.A.shape == (1, 3)  # forward saw a batch of one: backward takes (1, 2)
 
 
 def test_forward_does_not_modify_the_input(layer):
@@ -194,7 +190,7 @@ def test_gradients_match_independent_central_differences(case):
 @given(case=dense_case(), bias=st.booleans())
 def test_gradient_check_of_a_dense_network_with_mse(case, bias):
     d, X, V = case
-    net = Sequential([Dense(d.n_in, d.n_out, bias=bias, rng=3)])
+    net = Sequential([Dense(d.n_in, d.n_out, bias=bias, seed=3)])
     result = gradient_check(net, MSE(), X, V)
     assert set(result.errors) == ({"0.W", "0.b"} if bias else {"0.W"})
     assert result.max_relative_error < TOL
@@ -237,31 +233,29 @@ def test_setting_W_with_nan():
 
 # ----------------------------------------------------------------------------- dtypes
 def test_float32_layer_stays_float32():
-    d = Dense(3, 2, rng=0, dtype=np.float32)
+    d = Dense(3, 2, seed=0, dtype=np.float32)
     assert d.W.dtype == np.float32 and d.b.dtype == np.float32
     Z = d(np.ones((4, 3)))  # float64 input is converted
     assert Z.dtype == np.float32
-    dX = d.backward(np.ones((4, 2)))
+    dX = d.backward(np.ones((4, 2), dtype=np.float32))
     assert dX.dtype == np.float32
     assert d.grads["W"].dtype == np.float32 and d.grads["b"].dtype == np.float32
 
 
 def test_float32_same_seed_matches_float64_weights_to_float32_precision():
-    np.testing.assert_allclose(Dense(5, 4, rng=3, dtype=np.float32).W, Dense(5, 4, rng=3).W,
+    np.testing.assert_allclose(Dense(5, 4, seed=3, dtype=np.float32).W, Dense(5, 4, seed=3).W,
                                rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------- bad input
 def test_wrong_number_of_features():
     with pytest.raises(ValueError,
-                       match=r"^Dense\(4→2\) expects inputs with 4 features, got 3 "
-                             r"\(input shape \(1, 3\)\)$"):
+                       match=r"^Dense\(4→2\) expects inputs with 4 features, got 3$"):
         Dense(4, 2)(np.ones((1, 3)))
 
 
 def test_wrong_number_of_features_single_example():
-    with pytest.raises(ValueError, match=r"expects inputs with 4 features, got 3 "
-                                         r"\(input shape \(3,\)\)"):
+    with pytest.raises(ValueError, match=r"expects inputs with 4 features, got 3$"):
         Dense(4, 2)(np.ones(3))
 
 
@@ -289,11 +283,13 @@ def test_backward_before_forward():
         Dense(2, 2).backward(np.ones((1, 2)))
 
 
-def test_backward_wrong_shape(layer):
-    layer(np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"expects a gradient of shape \(4, 2\) \(the shape of its "
-                                         r"last output\), got \(4, 3\)"):
-        layer.backward(np.ones((4, 3)))
+def test_backward_wrong_shape_through_the_network(layer):
+    # A box's backward is only formulas; the network checks the gradient it is given.
+    net = Sequential([layer])
+    net(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"expects a gradient of shape \(4, 2\) \(the shape of "
+                                         r"the last output\), got \(4, 3\)"):
+        net.backward(np.ones((4, 3)))
 
 
 @pytest.mark.parametrize("kwargs, exc, msg", [
@@ -308,9 +304,9 @@ def test_backward_wrong_shape(layer):
     ({"n_in": 2, "n_out": 2, "init": "uniform"}, ValueError,
      r"unknown initialiser 'uniform'; choose one of \['gaussian', 'he', 'xavier', 'zeros'\]"),
     ({"n_in": 2, "n_out": 2, "init": None}, TypeError, r"initialiser must be one of"),
-    ({"n_in": 2, "n_out": 2, "rng": -1}, ValueError, r"rng must be >= 0, got -1"),
-    ({"n_in": 2, "n_out": 2, "rng": "1"}, TypeError,
-     r"rng must be an int seed or a numpy.random.Generator, got str '1'"),
+    ({"n_in": 2, "n_out": 2, "seed": -1}, ValueError, r"seed must be >= 0, got -1"),
+    ({"n_in": 2, "n_out": 2, "seed": "1"}, TypeError,
+     r"seed must be an int seed or a numpy.random.Generator, got str '1'"),
 ])
 def test_constructor_rejects_bad_arguments(kwargs, exc, msg):
     with pytest.raises(exc, match=msg):

@@ -206,14 +206,14 @@ def test_softmax_cross_entropy_gradient_is_softmax_minus_one_hot_over_n(zl):
 
 
 NET_CASES = {
-    "mse": (MSE(), lambda: Sequential([Dense(3, 2, rng=0)]), "real"),
-    "mae": (MAE(), lambda: Sequential([Dense(3, 2, rng=0)]), "real"),
-    "bce": (BinaryCrossEntropy(), lambda: Sequential([Dense(3, 2, rng=0), Sigmoid()]), "binary"),
-    "cce": (CategoricalCrossEntropy(), lambda: Sequential([Dense(3, 4, rng=0), Softmax()]),
+    "mse": (MSE(), lambda: Sequential([Dense(3, 2, seed=0)]), "real"),
+    "mae": (MAE(), lambda: Sequential([Dense(3, 2, seed=0)]), "real"),
+    "bce": (BinaryCrossEntropy(), lambda: Sequential([Dense(3, 2, seed=0), Sigmoid()]), "binary"),
+    "cce": (CategoricalCrossEntropy(), lambda: Sequential([Dense(3, 4, seed=0), Softmax()]),
             "onehot"),
     "sparse": (SparseCategoricalCrossEntropy(),
-               lambda: Sequential([Dense(3, 4, rng=0), Softmax()]), "labels"),
-    "softmax_ce": (SoftmaxCrossEntropy(), lambda: Sequential([Dense(3, 4, rng=0)]), "labels"),
+               lambda: Sequential([Dense(3, 4, seed=0), Softmax()]), "labels"),
+    "softmax_ce": (SoftmaxCrossEntropy(), lambda: Sequential([Dense(3, 4, seed=0)]), "labels"),
 }
 
 
@@ -369,7 +369,7 @@ def test_cross_entropy_gradient_rejects_targets_outside_0_1(loss):
 def test_labels_out_of_range(loss, labels, shown):
     name = type(loss).__name__
     with pytest.raises(ValueError, match=rf"{name}: labels must be in 0\.\.2 for 3 outputs, got "
-                                         rf"values {shown}"):
+                                         rf"-?\d at position \d \(values {shown}\)"):
         loss(np.full((2, 3), 1 / 3), labels)
     with pytest.raises(ValueError, match="labels must be in 0..2"):
         loss.gradient(np.full((2, 3), 1 / 3), labels)
@@ -379,7 +379,7 @@ def test_labels_out_of_range(loss, labels, shown):
                          ids=repr)
 @pytest.mark.parametrize("labels", [[0.5, 1.0], [True, False], ["a", "b"], [np.nan, 1.0]])
 def test_non_integer_labels(loss, labels):
-    with pytest.raises(TypeError, match=rf"{type(loss).__name__} expects y as integer class labels "
+    with pytest.raises(TypeError, match=rf"{type(loss).__name__} expects y as whole-number class labels "
                                         r"of shape \(N,\)"):
         loss(np.full((2, 3), 1 / 3), np.array(labels))
 
@@ -391,8 +391,9 @@ def test_sparse_label_count_mismatch():
 
 
 def test_softmax_cross_entropy_one_hot_shape_mismatch():
-    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy: one-hot y must have the shape of "
-                                         r"the scores \(2, 3\), got \(2, 2\)"):
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy: y must be class labels of shape "
+                                         r"\(2,\) or one-hot rows of the shape of the scores "
+                                         r"\(2, 3\), got \(2, 2\)"):
         SoftmaxCrossEntropy()(np.zeros((2, 3)), np.ones((2, 2)))
 
 

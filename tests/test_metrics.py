@@ -122,7 +122,8 @@ def test_to_labels():
     (np.array([0, 2, 1]), True),            # integer labels
     (np.eye(3), True),                      # one-hot rows
     (np.array([[0.0], [1.0]]), True),       # a 0/1 column
-    (np.array([0.0, 1.0]), False),          # 1-D floats are not labels
+    (np.array([0.0, 1.0]), True),           # 1-D whole-number floats are labels
+    (np.array([0.0, 1.5]), False),          # 1-D fractions are not
     (np.array([[0.3], [1.2]]), False),      # regression column
     (np.array([[1.0, 1.0], [0.0, 1.0]]), False),  # 0/1 but not one-hot
     (np.zeros((0, 2)), False),

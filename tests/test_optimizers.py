@@ -12,7 +12,7 @@ W0 = RNG.normal(size=(3, 2))
 
 @pytest.fixture
 def net():
-    return mlp([3, 4, 2], "tanh", rng=0)
+    return mlp([3, 4, 2], "tanh", seed=0)
 
 
 def backprop(net, seed=0):
@@ -135,12 +135,18 @@ def test_step_counter_and_state_per_parameter():
                                                  np.zeros(4)), rtol=1e-13)
 
 
-def test_state_is_reset_when_parameter_shapes_change():
+def test_an_optimizer_belongs_to_the_parameters_it_first_updated():
     opt = Momentum(0.1, 0.5)
     opt.step_arrays([np.zeros(3)], [np.ones(3)])
     w = np.zeros(2)
+    with pytest.raises(ValueError, match=r"this Momentum already updates other parameters "
+                                         r"\(another network, after 1 steps\).*reset\(\)"):
+        opt.step_arrays([w], [np.ones(2)])
+    np.testing.assert_array_equal(w, [0.0, 0.0])  # nothing was updated
+    opt.reset()
     opt.step_arrays([w], [np.ones(2)])  # fresh velocity: behaves like a first step
     np.testing.assert_array_equal(w, [-0.1, -0.1])
+    assert opt.t == 1
 
 
 def test_float32_parameters_stay_float32():
@@ -182,7 +188,7 @@ def test_too_large_sgd_step_diverges_on_the_quadratic():
 def test_sgd_training_steps_reduce_a_network_loss():
     rng = np.random.default_rng(1)
     X, y = rng.normal(size=(20, 3)), rng.normal(size=(20, 1))
-    net, loss, opt = Sequential([Dense(3, 1, rng=0)]), MSE(), SGD(0.1)
+    net, loss, opt = Sequential([Dense(3, 1, seed=0)]), MSE(), SGD(0.1)
     start = loss(net(X), y)
     for _ in range(20):
         net.backward(loss.gradient(net(X), y))

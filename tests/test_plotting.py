@@ -31,7 +31,7 @@ def test_softmax_has_no_curve():
 
 
 def test_history_plot_marks_best_epoch():
-    h = nn.History(train_loss=[3, 2, 1], test_loss=[3, 1.5, 2], best_epoch=2)
+    h = nn.History(train_loss=[3, 2, 1], val_loss=[3, 1.5, 2], best_epoch=2)
     ax = plotting.plot_history(h)
     xs = [tuple(l.get_xdata()) for l in ax.get_lines()]
     assert (1, 2, 3) in xs and (2, 2) in xs  # two curves and a vertical line at epoch 2
@@ -56,7 +56,7 @@ def test_digits_must_be_square():
 
 
 def test_network_diagram_draws_one_line_per_weight_coloured_by_sign():
-    net = nn.Sequential([nn.Dense(4, 2, rng=0), nn.ReLU(), nn.Dense(2, 3, rng=1)])
+    net = nn.Sequential([nn.Dense(4, 2, seed=0), nn.ReLU(), nn.Dense(2, 3, seed=1)])
     ax = plotting.draw_network(net)
     lines = ax.get_lines()
     assert len(lines) == 4 * 2 + 2 * 3

@@ -29,7 +29,7 @@ def noisy_regression():
 
 
 def small_net(seed=0):
-    return mlp([2, 8, 2], "tanh", rng=seed)
+    return mlp([2, 8, 2], "tanh", seed=seed)
 
 
 def train(X, y, *, net=None, seed=0, epochs=5, **kwargs):
@@ -112,42 +112,42 @@ def test_validation_lists_have_one_entry_per_epoch(moons_split):
     Xtr, Xte, ytr, yte = moons_split
     _, h = train(Xtr, ytr, epochs=7, validation_data=(Xte, yte))
     assert h.epochs == 7
-    assert len(h.train_loss) == len(h.train_acc) == len(h.test_loss) == len(h.test_acc) == 7
-    assert h.best_epoch == int(np.argmin(h.test_loss)) + 1
+    assert len(h.train_loss) == len(h.train_acc) == len(h.val_loss) == len(h.val_acc) == 7
+    assert h.best_epoch == int(np.argmin(h.val_loss)) + 1
     assert not h.stopped_early
-    assert all(0 <= a <= 1 for a in h.test_acc)
+    assert all(0 <= a <= 1 for a in h.val_acc)
 
 
 def test_without_validation_test_lists_stay_empty(moons_split):
     Xtr, _, ytr, _ = moons_split
     _, h = train(Xtr, ytr, epochs=3)
-    assert h.test_loss == [] and h.test_acc == [] and h.best_epoch is None
+    assert h.val_loss == [] and h.val_acc == [] and h.best_epoch is None
     assert h.as_dict() == {"train_loss": h.train_loss, "train_acc": h.train_acc,
-                           "test_loss": [], "test_acc": []}
+                           "val_loss": [], "val_acc": []}
 
 
 def test_validation_data_may_be_a_list(moons_split):
     Xtr, Xte, ytr, yte = moons_split
     _, h = train(Xtr, ytr, epochs=2, validation_data=[Xte, yte])
-    assert len(h.test_loss) == 2
+    assert len(h.val_loss) == 2
 
 
 # ----------------------------------------------------------------------------- early stopping
 def test_early_stopping_stops_and_restores_the_best_weights(noisy_regression):
     x, y, xv, yv = noisy_regression
-    net = mlp([1, 32, 32, 1], "tanh", rng=0)
+    net = mlp([1, 32, 32, 1], "tanh", seed=0)
     h = fit(net, x, y, loss="mse", optimizer=Adam(0.05), epochs=300, batch_size=8, seed=0,
             validation_data=(xv, yv), early_stopping=5, progress=False)
     assert h.stopped_early and h.epochs < 300
     assert h.epochs == h.best_epoch + 5
-    assert h.test_loss[-1] > min(h.test_loss)  # the last epoch was worse: restoring matters
-    test_loss, _ = evaluate(net, xv, yv, "mse")
-    assert test_loss == min(h.test_loss)
+    assert h.val_loss[-1] > min(h.val_loss)  # the last epoch was worse: restoring matters
+    val_loss, _ = evaluate(net, xv, yv, "mse")
+    assert val_loss == min(h.val_loss)
 
 
 def test_early_stopping_needs_validation_data(xor_data):
     X, y = xor_data
-    with pytest.raises(ValueError, match="early_stopping needs validation_data to watch the test "
+    with pytest.raises(ValueError, match="early_stopping needs validation_data to watch the validation "
                                          "loss"):
         train(X, y, early_stopping=3)
 
@@ -161,7 +161,7 @@ def test_early_stopping_patience_must_be_a_positive_integer(moons_split):
 # ----------------------------------------------------------------------------- divergence
 def test_huge_learning_rate_raises_training_diverged(xor_data):
     X, y = xor_data
-    net = Sequential([Dense(2, 1, rng=0)])
+    net = Sequential([Dense(2, 1, seed=0)])
     with pytest.raises(TrainingDiverged, match=r"smaller learning rate \(currently lr=1e\+06\)"):
         fit(net, X, y[:, None].astype(float), loss="mse", optimizer=SGD(1e6), epochs=20,
             progress=False)
@@ -173,7 +173,7 @@ def test_training_diverged_is_a_floating_point_error():
 
 def test_divergence_inside_a_deep_relu_network_raises_training_diverged():
     X, y = xor(64, seed=0)
-    net = mlp([2, 16, 16, 16, 1], "relu", rng=0)
+    net = mlp([2, 16, 16, 16, 1], "relu", seed=0)
     with pytest.raises(TrainingDiverged, match="smaller learning rate"):
         fit(net, X, y[:, None].astype(float), loss="mse", optimizer=SGD(10.0), epochs=50,
             progress=False)
@@ -197,11 +197,11 @@ def test_progress_true_shows_a_bar(xor_data, capsys):
 # ----------------------------------------------------------------------------- regression
 def test_regression_targets_give_empty_accuracy_lists(noisy_regression):
     x, y, xv, yv = noisy_regression
-    net = mlp([1, 8, 1], "tanh", rng=0)
+    net = mlp([1, 8, 1], "tanh", seed=0)
     h = fit(net, x, y, loss="mse", optimizer=Adam(0.01), epochs=3, validation_data=(xv, yv),
             progress=False)
-    assert h.train_acc == [] and h.test_acc == []
-    assert len(h.train_loss) == len(h.test_loss) == 3
+    assert h.train_acc == [] and h.val_acc == []
+    assert len(h.train_loss) == len(h.val_loss) == 3
 
 
 def test_evaluate_returns_loss_and_accuracy_or_none(xor_data, noisy_regression):
@@ -209,7 +209,7 @@ def test_evaluate_returns_loss_and_accuracy_or_none(xor_data, noisy_regression):
     loss, acc = evaluate(small_net(), X, y, LOSS)
     assert loss > 0 and 0 <= acc <= 1
     x, yq, _, _ = noisy_regression
-    loss, acc = evaluate(mlp([1, 1], rng=0), x, yq, "mse")
+    loss, acc = evaluate(mlp([1, 1], seed=0), x, yq, "mse")
     assert acc is None and loss > 0
 
 
@@ -228,7 +228,7 @@ def test_history_defaults():
     ({"loss": "hinge"}, ValueError, r"unknown loss 'hinge'"),
     ({"seed": "0"}, TypeError, r"seed must be an int seed or a numpy.random.Generator"),
     ({"validation_data": np.ones((3, 2))}, TypeError,
-     r"validation_data must be a pair \(X_test, y_test\)"),
+     r"validation_data must be a pair \(X_val, y_val\)"),
 ])
 def test_fit_rejects_bad_arguments(xor_data, kwargs, exc, msg):
     X, y = xor_data
@@ -267,7 +267,7 @@ def test_train_epoch_is_one_epoch_of_fit_without_evaluation(moons_split):
     from nnlib.training import train_epoch
 
     X_train, _, y_train, _ = moons_split
-    a, b = mlp([2, 8, 2], "tanh", rng=3), mlp([2, 8, 2], "tanh", rng=3)
+    a, b = mlp([2, 8, 2], "tanh", seed=3), mlp([2, 8, 2], "tanh", seed=3)
     fit(a, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), epochs=1, batch_size=16, seed=5,
         progress=False)
     train_epoch(b, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), batch_size=16, seed=5)
@@ -279,7 +279,7 @@ def test_train_epoch_with_one_generator_continues_the_shuffles(moons_split):
     from nnlib.training import train_epoch
 
     X_train, _, y_train, _ = moons_split
-    a, b = mlp([2, 8, 2], "tanh", rng=3), mlp([2, 8, 2], "tanh", rng=3)
+    a, b = mlp([2, 8, 2], "tanh", seed=3), mlp([2, 8, 2], "tanh", seed=3)
     fit(a, X_train, y_train, loss=LOSS, optimizer=SGD(0.3), epochs=3, batch_size=16, seed=5,
         progress=False)
     rng, opt = np.random.default_rng(5), SGD(0.3)
