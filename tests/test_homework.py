@@ -10,6 +10,7 @@ import pytest
 
 from homework import CODE_STUB, grade_submissions, make_student_edition
 from homework.config import chapter_notebooks
+from homework.grade import make_template
 
 CHAPTERS = chapter_notebooks()
 pytestmark = pytest.mark.homework
@@ -81,8 +82,7 @@ def points_of_solution(nb, solution_id):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_grading_full_untouched_and_one_wrong(path, tmp_path):
     full, student, wrong_solution = submissions_for(path, tmp_path)
-    results = grade_submissions(tmp_path / "subs", tmp_path / "out", [path], feedback=False,
-                                keep=tmp_path / "work")
+    results = grade_submissions(tmp_path / "subs", tmp_path / "out", [path], feedback=False)
     by_student = {r.student: r for r in results}
     max_total = sum(nbgrader_meta(c)["points"] for c in full.cells if nbgrader_meta(c).get("grade"))
 
@@ -93,14 +93,17 @@ def test_grading_full_untouched_and_one_wrong(path, tmp_path):
     assert by_student["one_wrong"].scores[test_id] == 0
     assert by_student["one_wrong"].total == max_total - points
 
-    # the untouched edition ran to its last cell (errors do not stop the grader)
-    graded = nbformat.read(tmp_path / "work" / "work" / f"untouched--{path.stem}" / "autograded"
-                           / "untouched" / path.stem / path.name, 4)
-    assert all(c.execution_count is not None for c in graded.cells if c.cell_type == "code")
+    # the untouched edition's kernel ran through its last solution cell (errors do not stop it),
+    # and every exercise was graded (a message from the checks, not "Not graded")
+    ran, total = by_student["untouched"].student_cells
+    assert 0 < ran <= total
+    for r in results:
+        assert set(r.messages) == set(r.max_scores)
+        assert not any(m.startswith("Not graded") for m in r.messages.values()), r.messages
 
-    # nbgrader's own generate_assignment made the same student edition as our command
-    release = nbformat.read(tmp_path / "work" / "templates" / path.stem / "release" / path.stem
-                            / path.name, 4)
+    # nbgrader's own generate_assignment makes the same student edition as our command
+    template = make_template(path, tmp_path / "templates" / path.stem)
+    release = nbformat.read(template / "release" / path.stem / path.name, 4)
     release.metadata.pop("widgets", None)
     assert [c.source for c in release.cells] == [c.source for c in student.cells]
     assert [c.metadata for c in release.cells] == [c.metadata for c in student.cells]

@@ -1,0 +1,160 @@
+"""Starting a student's kernel in a sandbox, and ending it with everything it started.
+
+With bubblewrap (Debian's ``bubblewrap``, the ``bwrap`` command) the kernel runs
+
+* in fresh user, PID, network, mount, IPC, UTS and cgroup namespaces (``--unshare-all``): no
+  network interface but loopback, no other process visible or signalable, and when the kernel's
+  sandbox ends the PID namespace ends with it — a detached or double-forked process dies too;
+* as user 65534 (nobody) with no capabilities (``--cap-drop ALL``), in a new session (no terminal);
+* on a filesystem that holds only: read-only ``/usr`` and a few files of ``/etc``, the Python
+  installation, the virtual environment, the ``nnlib`` package, the two kernel files; a writable
+  folder with the student's own notebook copy (its working directory); an empty ``/tmp``. The
+  chapters (solutions and hidden tests), the grading folders, the gradebook, the output folder,
+  other students' submissions and the rest of the checkout are not in it;
+* under resource limits set before it starts (``setrlimit``, inherited by everything it starts):
+  address space (default 2 GiB), processes/threads, CPU seconds, file size, open files, no core
+  files.
+
+Without bubblewrap grading refuses to start, unless ``unsafe=True`` (``--unsafe-no-sandbox``):
+then the kernel is only a child process in its own session with the same resource limits, and its
+process group is killed at the end (see the instructors' page for what that does not stop).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+KERNEL_FILES = ("kernel.py", "channel.py")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The isolation this machine would need is missing."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one student's kernel."""
+
+    memory: int = 2 * 2**30     # bytes of address space
+    processes: int = 64         # processes + threads of the sandbox's user
+    cpu_seconds: int = 900      # CPU time of each process
+    file_size: int = 256 * 2**20
+    open_files: int = 256
+
+    def apply(self) -> None:
+        """Set the limits on the calling process (run in the child before exec)."""
+        for what, value in ((resource.RLIMIT_AS, self.memory),
+                            (resource.RLIMIT_NPROC, self.processes),
+                            (resource.RLIMIT_CPU, self.cpu_seconds),
+                            (resource.RLIMIT_FSIZE, self.file_size),
+                            (resource.RLIMIT_NOFILE, self.open_files),
+                            (resource.RLIMIT_CORE, 0)):
+            resource.setrlimit(what, (value, value))
+
+
+def _environment(home: str) -> dict:
+    return {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": home,
+            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp", "NNLIB_NO_FRAMES": "1",
+            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", "LANG": "C.UTF-8",
+            "JUPYTER_PLATFORM_DIRS": "1"}
+
+
+def _python_paths() -> list[Path]:
+    """What the kernel needs to import: the Python installation, the virtual environment, and
+    the folder of every package the environment's path files point to (nnlib, installed
+    editable, lives in the checkout) — only ``nnlib`` itself from the checkout."""
+    import nnlib
+
+    paths = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+             Path(nnlib.__file__).resolve().parent}
+    exe = Path(sys.executable).resolve()
+    if not any(exe.is_relative_to(p) for p in paths):
+        paths.add(exe.parent)
+    return sorted(paths)
+
+
+def bwrap_command(box: Path, home: str = "/home/student") -> list[str]:
+    """The ``bwrap`` command line that runs the kernel with ``box`` as its writable home."""
+    cmd = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+           "--uid", "65534", "--gid", "65534", "--hostname", "sandbox",
+           "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for link in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        p = Path("/") / link
+        if p.is_symlink():
+            cmd += ["--symlink", os.readlink(p), str(p)]
+        elif p.is_dir():
+            cmd += ["--ro-bind", str(p), str(p)]
+    for etc in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "fonts",
+                "alternatives", "nsswitch.conf"):
+        p = Path("/etc") / etc
+        if p.exists():
+            cmd += ["--ro-bind", str(p), str(p)]
+    for p in _python_paths():
+        cmd += ["--ro-bind", str(p), str(p)]
+    for name in KERNEL_FILES:
+        cmd += ["--ro-bind", str(HERE / name), f"/grader/{name}"]
+    cmd += ["--bind", str(box), home, "--chdir", home, "--clearenv"]
+    for k, v in _environment(home).items():
+        cmd += ["--setenv", k, v]
+    return cmd + [sys.executable, "-E", "-s", "/grader/kernel.py"]
+
+
+@functools.lru_cache(maxsize=None)
+def check_sandbox() -> str:
+    """'' when bubblewrap can build the sandbox here, otherwise why not."""
+    if shutil.which("bwrap") is None:
+        return ("bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+    try:
+        probe = subprocess.run(["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL",
+                                "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                                "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"bubblewrap does not run ({e})"
+    if probe.returncode != 0:
+        return ("bubblewrap cannot create namespaces on this machine (" +
+                (probe.stderr.strip() or f"exit code {probe.returncode}") +
+                "); unprivileged user namespaces may be disabled")
+    return ""
+
+
+def start_kernel(box: Path, limits: Limits, unsafe: bool = False) -> subprocess.Popen:
+    """Start the student's kernel with ``box`` (holding the notebook copy) as its home.
+
+    The process talks over its stdin/stdout (see :mod:`homework.kernel`)."""
+    box.mkdir(parents=True, exist_ok=True)
+    if unsafe:
+        cmd = [sys.executable, "-E", "-s", str(HERE / "kernel.py")]
+        env, cwd = _environment(str(box)), box
+        env["MPLCONFIGDIR"] = str(box / ".matplotlib")
+    else:
+        why = check_sandbox()
+        if why:
+            raise SandboxUnavailable(why)
+        os.chmod(box, 0o777)  # the sandbox's user (nobody) writes its own folder
+        cmd, env, cwd = bwrap_command(box), None, box
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True,
+                            preexec_fn=limits.apply, close_fds=True)
+
+
+def stop_kernel(proc: subprocess.Popen) -> None:
+    """Kill the kernel's whole session (in the sandbox: its PID namespace goes with it)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except Exception:
+            pass
+    proc.wait()
