@@ -12,8 +12,10 @@ With bubblewrap (Debian's ``bubblewrap``, the ``bwrap`` command) the kernel runs
   chapters (solutions and hidden tests), the grading folders, the gradebook, the output folder,
   other students' submissions and the rest of the checkout are not in it;
 * under resource limits set before it starts (``setrlimit``, inherited by everything it starts):
-  address space (default 2 GiB), processes/threads, CPU seconds, file size, open files, no core
-  files.
+  address space (default 2 GiB), CPU seconds, file size, open files, no core files; and a limit
+  on processes and threads: a ``pids`` cgroup of its own (``pids.max``) where the grader may
+  create one (cgroup v1 ``/sys/fs/cgroup/pids`` or a cgroup v2 ``pids`` controller), else
+  ``RLIMIT_NPROC`` when the grader does not run as root (root is exempt from that limit).
 
 Without bubblewrap grading refuses to start, unless ``unsafe=True`` (``--unsafe-no-sandbox``):
 then the kernel is only a child process in its own session with the same resource limits, and its
@@ -37,6 +39,54 @@ KERNEL_FILES = ("kernel.py", "channel.py")
 
 class SandboxUnavailable(RuntimeError):
     """The isolation this machine would need is missing."""
+
+
+def _pids_cgroup_parent() -> Path | None:
+    """A folder in which this process may create a cgroup with a ``pids`` limit, or None."""
+    v1 = Path("/sys/fs/cgroup/pids")
+    if (v1 / "cgroup.procs").exists() and os.access(v1, os.W_OK):
+        return v1
+    try:
+        own = next(l.split(":", 2)[2] for l in Path("/proc/self/cgroup").read_text().splitlines()
+                   if l.startswith("0::"))
+        v2 = Path("/sys/fs/cgroup") / own.strip().lstrip("/")
+        if "pids" in (v2 / "cgroup.subtree_control").read_text().split() \
+                and os.access(v2, os.W_OK):
+            return v2
+    except (OSError, StopIteration):
+        pass
+    return None
+
+
+class PidsCgroup:
+    """A cgroup of its own for one sandbox, limiting its processes + threads."""
+
+    def __init__(self, limit: int):
+        import uuid
+
+        parent = _pids_cgroup_parent()
+        if parent is None:
+            raise SandboxUnavailable("no pids cgroup can be created here")
+        self.path = parent / f"nnfs-grading-{uuid.uuid4().hex[:12]}"
+        self.path.mkdir()
+        (self.path / "pids.max").write_text(str(int(limit)))
+
+    def enter(self) -> None:
+        """Move the calling process in (run in the child before exec)."""
+        with open(self.path / "cgroup.procs", "w") as f:
+            f.write(str(os.getpid()))
+
+    def remove(self) -> None:
+        import time
+
+        for _ in range(50):  # the namespace's processes take a moment to be reaped
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
 
 
 @dataclass(frozen=True)
@@ -111,6 +161,10 @@ def bwrap_command(box: Path, home: str = "/home/student") -> list[str]:
 @functools.lru_cache(maxsize=None)
 def check_sandbox() -> str:
     """'' when bubblewrap can build the sandbox here, otherwise why not."""
+    if _pids_cgroup_parent() is None and os.geteuid() == 0:
+        return ("the number of processes cannot be limited: no writable pids cgroup, and "
+                "RLIMIT_NPROC does not bind root (run the grader as a normal user, or give it a "
+                "cgroup with the pids controller)")
     if shutil.which("bwrap") is None:
         return ("bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
     try:
@@ -141,9 +195,18 @@ def start_kernel(box: Path, limits: Limits, unsafe: bool = False) -> subprocess.
             raise SandboxUnavailable(why)
         os.chmod(box, 0o777)  # the sandbox's user (nobody) writes its own folder
         cmd, env, cwd = bwrap_command(box), None, box
-    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    cgroup = PidsCgroup(limits.processes) if _pids_cgroup_parent() is not None else None
+
+    def before_exec():
+        if cgroup is not None:
+            cgroup.enter()
+        limits.apply()
+
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True,
-                            preexec_fn=limits.apply, close_fds=True)
+                            preexec_fn=before_exec, close_fds=True)
+    proc.cgroup = cgroup
+    return proc
 
 
 def stop_kernel(proc: subprocess.Popen) -> None:
@@ -158,3 +221,5 @@ def stop_kernel(proc: subprocess.Popen) -> None:
         except Exception:
             pass
     proc.wait()
+    if getattr(proc, "cgroup", None) is not None:
+        proc.cgroup.remove()
