@@ -191,6 +191,8 @@ def _box_from_config(config):
     for val in config.values():
         if val is not None and type(val) not in (bool, int, float, str):
             raise ChannelError("a layer description with a value that is not plain")
+        if type(val) is int and abs(val) > 10**6:  # no layer of the book is this big
+            raise ChannelError("a layer description with an impossible size")
     return layer_from_config(config)
 
 

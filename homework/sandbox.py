@@ -100,14 +100,30 @@ class Limits:
     open_files: int = 256
 
     def apply(self) -> None:
-        """Set the limits on the calling process (run in the child before exec)."""
+        """Set the limits on the calling process (run in the child before exec).
+
+        ``RLIMIT_NPROC`` counts every process and thread of the user (root is exempt), so it is
+        set to what the user runs now plus ``processes``."""
         for what, value in ((resource.RLIMIT_AS, self.memory),
-                            (resource.RLIMIT_NPROC, self.processes),
+                            (resource.RLIMIT_NPROC, _user_tasks() + self.processes),
                             (resource.RLIMIT_CPU, self.cpu_seconds),
                             (resource.RLIMIT_FSIZE, self.file_size),
                             (resource.RLIMIT_NOFILE, self.open_files),
                             (resource.RLIMIT_CORE, 0)):
             resource.setrlimit(what, (value, value))
+
+
+def _user_tasks() -> int:
+    """Processes + threads that the calling user runs now."""
+    uid, n = str(os.getuid()), 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(l.split(":", 1) for l in status.read_text().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if fields.get("Uid", "").split()[:1] == [uid]:
+            n += int(fields.get("Threads", "1"))
+    return n
 
 
 def _environment(home: str) -> dict:
