@@ -249,7 +249,7 @@ class Channel:
                 del self._buf[:end + 1]
                 try:
                     msg = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise ChannelError("a message that is not JSON") from None
                 if type(msg) is not dict:
                     raise ChannelError("a message that is not a JSON object")

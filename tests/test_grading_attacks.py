@@ -23,8 +23,8 @@ from homework.sandbox import check_sandbox
 
 CHAPTER = next(p for p in chapter_notebooks() if p.stem == "01_neurons")
 POINTS = {"ex1-tests": 1, "ex2-tests": 2, "ex3-tests": 2, "ex4-tests": 3, "ex5-tests": 2}
-pytestmark = [pytest.mark.homework,
-              pytest.mark.skipif(bool(check_sandbox()), reason=f"no sandbox: {check_sandbox()}")]
+pytestmark = pytest.mark.homework
+needs_sandbox = pytest.mark.skipif(bool(check_sandbox()), reason=f"no sandbox: {check_sandbox()}")
 
 WRONG = {  # a wrong answer per exercise
     "ex2": "def neuron(x, w, b):\n    return 0.0\n",
@@ -220,6 +220,7 @@ for _host in ["127.0.0.1", "10.0.0.1", "151.101.0.223"]:
     return found
 
 
+@needs_sandbox
 @pytest.mark.slow
 def test_attacks_earn_exactly_their_honest_points(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
@@ -273,6 +274,7 @@ def test_attacks_earn_exactly_their_honest_points(tmp_path):
     server.close()
 
 
+@needs_sandbox
 @pytest.mark.slow
 def test_feedback_shows_messages_not_hidden_tests(tmp_path):
     """A wrong answer that passes the visible checks: the feedback says so without the hidden
@@ -310,3 +312,15 @@ def test_grading_refuses_without_sandbox(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="refusing to grade without a sandbox.*unsafe-no-sandbox"):
         grade_submissions(tmp_path / "subs", tmp_path / "out", [CHAPTER])
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_unsafe_mode_still_runs_checks_outside_the_kernel(tmp_path):
+    """Without the sandbox (--unsafe-no-sandbox) the checks still run in the grader: replacing
+    them in the kernel gains nothing."""
+    nb = attackers(tmp_path / "subs", tmp_path / "out", 1)["patches_checks"][0]
+    (tmp_path / "subs" / "ada").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "subs" / "ada" / CHAPTER.name)
+    r, = grade_submissions(tmp_path / "subs", tmp_path / "out", [CHAPTER], unsafe=True,
+                           feedback=False)
+    assert r.scores == {**POINTS, "ex3-tests": 0, "ex5-tests": 0}, (r.messages, r.error)

@@ -1,6 +1,6 @@
-"""Homework, end to end with real nbgrader: student editions, and grading that gives full marks to
-the instructor's notebook, zero to the untouched student edition, and loses exactly the points of
-a wrong exercise. Failure modes (infinite loop, exception, deleted or edited test, corrupted
+"""Homework, end to end: student editions (nbgrader's preprocessors), and sandboxed grading that
+gives full marks to the instructor's notebook, zero to the untouched student edition, and loses
+exactly the points of a wrong exercise. Failure modes (infinite loop, exception, deleted or edited test, corrupted
 file) are graded on chapter 1 within a bounded time. No network."""
 import copy
 import csv
@@ -11,9 +11,12 @@ import pytest
 from homework import CODE_STUB, grade_submissions, make_student_edition
 from homework.config import chapter_notebooks
 from homework.grade import make_template
+from homework.sandbox import check_sandbox
 
 CHAPTERS = chapter_notebooks()
 pytestmark = pytest.mark.homework
+# grading runs each notebook in a bubblewrap sandbox (.ci/run installs it) and refuses without it
+needs_sandbox = pytest.mark.skipif(bool(check_sandbox()), reason=f"no sandbox: {check_sandbox()}")
 
 
 def nbgrader_meta(cell):
@@ -79,6 +82,7 @@ def points_of_solution(nb, solution_id):
     return nbgrader_meta(test)["grade_id"], nbgrader_meta(test)["points"]
 
 
+@needs_sandbox
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_grading_full_untouched_and_one_wrong(path, tmp_path):
     full, student, wrong_solution = submissions_for(path, tmp_path)
@@ -113,6 +117,7 @@ def test_grading_full_untouched_and_one_wrong(path, tmp_path):
         "full": max_total, "untouched": 0, "one_wrong": max_total - points}
 
 
+@needs_sandbox
 def test_failure_modes_are_graded_within_bounded_time(tmp_path):
     path = next(p for p in CHAPTERS if p.stem == "01_neurons")
     full = nbformat.read(path, 4)
@@ -161,6 +166,7 @@ def test_failure_modes_are_graded_within_bounded_time(tmp_path):
         assert f"Score: {by[name].total:.1f} / {full_marks:.1f}" in feedback.read_text()
 
 
+@needs_sandbox
 def test_missing_notebook_is_reported(tmp_path):
     path = next(p for p in CHAPTERS if p.stem == "01_neurons")
     (tmp_path / "subs" / "ada").mkdir(parents=True)
