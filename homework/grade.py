@@ -79,7 +79,12 @@ class GradeResult:
 def grade_job(job: dict) -> dict:
     """Grade one (student, chapter) job in a fresh trusted process; returns the plain record of
     :func:`homework.trusted.grade`. ``job`` is a plain dict (see there); ``job["box"]`` is the
-    sandbox folder, which this function creates and removes."""
+    sandbox folder, which this function creates and removes (default: a new temporary folder).
+    The record is the only output: nothing else is written, so a job can run anywhere."""
+    own_tmp = None
+    if not job.get("box"):
+        own_tmp = tempfile.mkdtemp(prefix="nnfs-job-")
+        job = {**job, "box": str(Path(own_tmp) / "box")}
     box = Path(job["box"])
     work = box.with_name(box.name + ".trusted")
     work.mkdir(parents=True, exist_ok=True)
@@ -109,6 +114,8 @@ def grade_job(job: dict) -> dict:
         proc.wait()
         shutil.rmtree(box, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+        if own_tmp:
+            shutil.rmtree(own_tmp, ignore_errors=True)
     record.setdefault("student", job.get("student", ""))
     record.setdefault("chapter", Path(job["source"]).stem)
     return record

@@ -8,7 +8,8 @@ grader decodes every reply into plain data (:mod:`homework.channel`) and does al
 its side. Requests (one JSON object per line on stdin, replies on stdout):
 
 * ``{"op": "run", "cells": [source, ...], "timeout": s}`` — run cells in IPython, each with a
-  time limit; reply ``{"ok": true, "errors": [null or "ErrorType", ...]}``;
+  time limit; ``{"op": "progress"}`` after each cell, then ``{"ok": true, "errors": [null or
+  "ErrorType", ...]}``;
 * ``{"op": "get", "names": [...]}`` — for each name ``{"kind": "missing" | "function" | "value" |
   "unreadable", "value": ..., "why": ...}``;
 * ``{"op": "call", "name": n, "args": [...], "kwargs": {...}, "timeout": s}`` — call a function the
@@ -93,6 +94,7 @@ def serve(chan: Channel) -> None:
                     errors.append(type(err).__name__ if err is not None else None)
                 except BaseException as e:  # a timeout between two statements of IPython
                     errors.append(type(e).__name__)
+                chan.send({"op": "progress", "cells": len(errors)})
             chan.send({"ok": True, "errors": errors})
         elif op == "get":
             answers = {}

@@ -192,10 +192,14 @@ class Kernel:
     def start_run(self, cells: list[str], cell_timeout: float) -> None:
         self._send({"op": "run", "cells": cells, "timeout": cell_timeout})
 
-    def finish_run(self, deadline: float) -> list:
-        reply = self._recv(deadline)
-        errors = reply.get("errors")
-        return errors if isinstance(errors, list) else []
+    def finish_run(self, cell_timeout: float, deadline: float) -> list:
+        """Wait for the cells sent by ``start_run``: each must finish within ``cell_timeout``
+        (plus grace) of the previous one, all by ``deadline``."""
+        while True:
+            reply = self._recv(min(deadline, time.monotonic() + cell_timeout + GRACE))
+            if reply.get("op") != "progress":
+                errors = reply.get("errors")
+                return errors if isinstance(errors, list) else []
 
     def get(self, names: list[str]) -> dict:
         from .channel import ChannelError, decode
@@ -455,8 +459,7 @@ def _grade_test(cell, gid, k, kernel, ns, names, cell_timeout, notebook_deadline
         return "Not graded: the notebook's time budget was used up before this exercise."
     try:
         if pending:
-            n = pending[1] - pending[0]
-            kernel.finish_run(min(notebook_deadline, now + n * cell_timeout) + GRACE)
+            kernel.finish_run(cell_timeout, notebook_deadline + GRACE)
         kernel.deadline = min(notebook_deadline, time.monotonic() + cell_timeout)
         for name, (kind, value) in kernel.get(names).items():
             if kind in ("value", "function"):

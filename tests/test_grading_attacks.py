@@ -215,7 +215,16 @@ for _host in ["127.0.0.1", "10.0.0.1", "151.101.0.223"]:
     except OSError:
         pass
 """))
-    # 10. a kernel that dies: exercises before it keep their points
+    # 10. a cell that swallows the time-limit interrupt: the kernel is killed after the limit
+    variant("ignores_time_limit", attacked=("ex5",), ex5=("after", """
+import time
+while True:
+    try:
+        time.sleep(0.2)
+    except BaseException:
+        pass
+"""))
+    # 11. a kernel that dies: exercises before it keep their points
     variant("kernel_dies", attacked=("ex4", "ex5"), ex4=("after", "import os\nos._exit(3)\n"))
     return found
 
@@ -261,13 +270,14 @@ def test_attacks_earn_exactly_their_honest_points(tmp_path):
         expected = {gid: 0 if gid.split("-")[0] in lose else pts for gid, pts in POINTS.items()}
         assert by[name].scores == expected, (name, by[name].messages, by[name].error)
     assert "died" in by["kernel_dies"].error
+    assert "stopped answering" in by["ignores_time_limit"].error
     assert "Not graded" in by["kernel_dies"].messages["ex5-tests"]
     assert "cannot read" in by["lying_objects"].messages["ex3-tests"]
 
     assert checkout_state() == before_checkout, "a file of the checkout changed"
     assert tree_state(subs) == before_subs, "a submission changed"
     assert (out / "grades.csv").read_bytes() == csv_after, "grades.csv changed after grading"
-    assert b"hacked" not in csv_after and b"detached" not in csv_after
+    assert csv_after.startswith(b"student,chapter,") and b"hacked" not in csv_after
     assert sorted(p.name for p in out.iterdir()) == ["feedback", "grades.csv"]
     assert not marker.exists(), "the sandbox wrote into the grader's /tmp"
     assert connections == [], "a sandboxed kernel reached the grader's network"
