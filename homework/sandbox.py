@@ -67,6 +67,7 @@ class PidsCgroup:
         parent = _pids_cgroup_parent()
         if parent is None:
             raise SandboxUnavailable("no pids cgroup can be created here")
+        self._remove_stale(parent)
         self.path = parent / f"nnfs-grading-{uuid.uuid4().hex[:12]}"
         self.path.mkdir()
         (self.path / "pids.max").write_text(str(int(limit)))
@@ -76,10 +77,23 @@ class PidsCgroup:
         with open(self.path / "cgroup.procs", "w") as f:
             f.write(str(os.getpid()))
 
+    @staticmethod
+    def _remove_stale(parent: Path) -> None:
+        """Remove the cgroups of earlier sandboxes left behind by a killed grader (only empty
+        ones older than 10 minutes: the kernel refuses to remove one with processes in it)."""
+        import time
+
+        for old in parent.glob("nnfs-grading-*"):
+            try:
+                if time.time() - old.stat().st_mtime > 600:
+                    old.rmdir()
+            except OSError:
+                pass
+
     def remove(self) -> None:
         import time
 
-        for _ in range(50):  # the namespace's processes take a moment to be reaped
+        for _ in range(200):  # the namespace's processes take a moment to be reaped
             try:
                 self.path.rmdir()
                 return
