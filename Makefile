@@ -37,10 +37,11 @@ lab: $(STAMP)
 student: $(STAMP)
 	$(BIN)/python -m homework student --out _build/student $(CHAPTERS)
 
-## grade: autograde SUBMISSIONS=folder (one sub-folder per student) into _build/grades
+## grade: autograde SUBMISSIONS=folder (one sub-folder per student) into _build/grades, each
+##        notebook in a sandbox (needs bubblewrap); GRADE_FLAGS="--memory 4 ..." passes options
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submissions [CHAPTERS=\"01 02\"]"; exit 2; }
-	$(BIN)/python -m homework grade "$(SUBMISSIONS)" --out _build/grades $(CHAPTERS)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submissions [CHAPTERS=\"01 02\"] [GRADE_FLAGS=...]"; exit 2; }
+	$(BIN)/python -m homework grade "$(SUBMISSIONS)" --out _build/grades $(GRADE_FLAGS) $(CHAPTERS)
 
 ## bench: time nnlib against PyTorch, scikit-learn and a per-sample loop; writes book/benchmarks.md
 ## (PyTorch is optional: BENCH_TORCH=1 installs its CPU build torch==2.13.0 first)

@@ -1,5 +1,6 @@
 """python -m homework student [CHAPTER ...] [--out DIR]
-python -m homework grade SUBMISSIONS [CHAPTER ...] [--out DIR] [--workers N]
+python -m homework grade SUBMISSIONS [CHAPTER ...] [--out DIR] [--workers N] [--memory GIB]
+                         [--show-hidden-messages] [--unsafe-no-sandbox]
 python -m homework config        (prints nbgrader_config.py for an nbgrader course)"""
 from __future__ import annotations
 
@@ -22,6 +23,15 @@ def main(argv=None) -> int:
     gr.add_argument("chapters", nargs="*", help="chapters to grade (default: all)")
     gr.add_argument("--out", default="_build/grades", help="folder for grades.csv and feedback/")
     gr.add_argument("--workers", type=int, default=2, help="notebooks graded at once")
+    gr.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
+    gr.add_argument("--memory", type=float, default=2.0,
+                    help="memory limit of each student's kernel in GiB (default 2)")
+    gr.add_argument("--show-hidden-messages", action="store_true",
+                    help="put the failure messages of hidden checks into the feedback (they "
+                         "may reveal expected values)")
+    gr.add_argument("--unsafe-no-sandbox", action="store_true",
+                    help="grade even where the sandbox is unavailable: students' code then runs "
+                         "with resource limits only (see the instructors' page)")
     sub.add_parser("config", help="print the nbgrader_config.py our commands use")
     args = parser.parse_args(argv)
     if args.command == "config":
@@ -41,7 +51,10 @@ def main(argv=None) -> int:
     from .grade import grade_submissions
 
     start = time.perf_counter()
-    results = grade_submissions(args.submissions, args.out, notebooks, workers=args.workers)
+    results = grade_submissions(args.submissions, args.out, notebooks, workers=args.workers,
+                                cell_timeout=args.cell_timeout, memory=int(args.memory * 2**30),
+                                show_hidden=args.show_hidden_messages,
+                                unsafe=args.unsafe_no_sandbox)
     for r in results:
         status = f"  ERROR: {r.error}" if r.error else ""
         print(f"{r.student:<20} {r.chapter:<24} {r.total:g}/{r.max_total:g}{status}")
