@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book lite test lab student grade bench clean
+.PHONY: book lite test lab student grade bench bench-live clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -54,6 +54,12 @@ grade: $(STAMP)
 bench: $(STAMP)
 	@if [ -n "$(BENCH_TORCH)" ]; then $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0; fi
 	$(BIN)/python benchmarks/bench.py --out book/benchmarks.md
+
+## bench-live: size and start-up times of the in-browser edition (after `make book`); the
+##             numbers go into book/benchmarks.md at the next `make bench` (or --render-only)
+bench-live: $(STAMP)
+	$(BIN)/python benchmarks/live.py
+	$(BIN)/python benchmarks/bench.py --render-only --out book/benchmarks.md
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

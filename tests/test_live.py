@@ -194,12 +194,15 @@ def test_chapter_runs_live(chapter, chromium, site, timings):
         if explorer is not None:
             view.run_through(explorer)
             cell = view.cells.nth(explorer)
-            handle = cell.locator(".widget-slider .noUi-handle, .widget-slider input").first
-            handle.wait_for(timeout=60_000)
-            image = cell.locator(".jupyter-widgets img, .widget-image").first
+            track = cell.locator(".widget-slider .noUi-target").first
+            track.wait_for(timeout=60_000)
+            image = cell.locator("img.widget-image").first
             before = image.get_attribute("src")
-            handle.focus()
-            view.page.keyboard.press("ArrowRight")
+            box = track.bounding_box()  # click near the end of the track: a different value
+            ends = (box["x"] + 0.97 * box["width"], box["x"] + 0.03 * box["width"])
+            handle = cell.locator(".widget-slider .noUi-handle").first.bounding_box()
+            x = ends[0] if handle["x"] < box["x"] + box["width"] / 2 else ends[1]
+            view.page.mouse.click(x, box["y"] + box["height"] / 2)
             view.page.wait_for_function(
                 "([el, old]) => el.getAttribute('src') !== old",
                 arg=[image.element_handle(), before], timeout=60_000)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sys
+
 import numpy as np
 
 from ._checks import NonFiniteError, as_array, as_rng, check_int, describe
@@ -102,6 +104,9 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     Raises ``TrainingDiverged`` when the loss becomes NaN or infinite.
     """
     from tqdm.auto import tqdm
+
+    if sys.platform == "emscripten":  # Pyodide (the in-browser book) has no threads to monitor
+        tqdm.monitor_interval = 0
 
     loss = get_loss(loss)
     _check_optimizer(optimizer)
