@@ -1,9 +1,10 @@
 """The in-browser edition (JupyterLite + Pyodide) in a real browser, with the network cut.
 
-For every chapter: the in-browser kernel starts; a code cell is edited, re-run and shows its new
+For every chapter, its student edition is worked through in the browser in one kernel session, as
+a reader would: the in-browser kernel starts; a code cell is edited, re-run and shows its new
 output; a matplotlib figure appears; an explorer's slider, moved in the live view, calls Python and
-changes the picture; and in the student edition an exercise's visible check passes with the
-reference answer and fails with a typical wrong one. Chromium may reach only 127.0.0.1: every
+changes the picture; and the first exercise's visible check passes with the reference answer and
+fails with a typical wrong one (from tests/test_exercise_checks.py). Chromium may reach only 127.0.0.1: every
 other request is aborted and recorded, and the test fails if there was one.
 
 The edition is built once per session (``book/lite/build_lite.py``, as ``make book`` does) into
@@ -116,18 +117,31 @@ class Notebook:
         prompt.scroll_into_view_if_needed()
         prompt.click()
 
-    def menu(self, menu, item):
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).first.click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{item}$")).first.click()
-
-    def run_through(self, i):
-        """Run every cell above cell i, then cell i."""
-        self.select(i)
-        self.menu("Run", "Run All Above Selected Cell")
-        self.wait_idle()
-        self.select(i)
+    def run_range(self, a, b):
+        """Run cells a..b (inclusive) as one selection, as a reader does with Shift+click."""
+        self.select(a)
+        if b != a:
+            prompt = self.cells.nth(b).locator(".jp-InputPrompt, .jp-InputArea-prompt").first
+            prompt.scroll_into_view_if_needed()
+            prompt.click(modifiers=["Shift"])
         self.page.keyboard.press("Shift+Enter")
         self.wait_idle()
+
+    def move_slider(self, i):
+        """Click near the far end of cell i's first live slider; wait for a new picture."""
+        cell = self.cells.nth(i)
+        track = cell.locator(".widget-slider .noUi-target").first
+        track.wait_for(timeout=60_000)
+        track.scroll_into_view_if_needed()
+        image = cell.locator("img.widget-image").first
+        before = image.get_attribute("src")
+        box = track.bounding_box()
+        handle = cell.locator(".widget-slider .noUi-handle").first.bounding_box()
+        right = handle["x"] < box["x"] + box["width"] / 2
+        x = box["x"] + (0.97 if right else 0.03) * box["width"]
+        self.page.mouse.click(x, box["y"] + box["height"] / 2)
+        self.page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
+                                    arg=[image.element_handle(), before], timeout=60_000)
 
     def set_source(self, i, text):
         editor = self.cells.nth(i).locator(".cm-content").first
@@ -137,11 +151,6 @@ class Notebook:
         self.page.keyboard.press("Delete")
         self.page.keyboard.insert_text(text)  # one insertion: no auto-indent per line
         self.page.keyboard.press("Escape")
-
-    def run_cell(self, i):
-        self.select(i)
-        self.page.keyboard.press("Shift+Enter")
-        self.wait_idle()
 
     def output(self, i):
         return self.cells.nth(i).locator(".jp-OutputArea").first.inner_text()
@@ -170,51 +179,6 @@ def has_image(cell):
                for o in cell.get("outputs", []))
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_runs_live(chapter, chromium, site, timings):
-    nb = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
-    fig = first(nb, has_image)
-    explorer = first(nb, lambda c: "explore(" in c.source)
-    view = Notebook(chromium, site, f"chapters/{chapter}.ipynb")
-    try:
-        # The kernel starts and an edited cell shows its new output.
-        start = first(nb, lambda c: True)
-        view.set_source(start, nb.cells[start].source + "\nprint('edited:', 6 * 7)")
-        view.run_cell(start)
-        assert "edited: 42" in view.output(start), view.output(start)[-2000:]
-        first_output = view.elapsed()
-
-        # A matplotlib figure appears, drawn by Pyodide's matplotlib.
-        assert fig is not None, f"{chapter} stores no figure"
-        view.run_through(fig)
-        assert view.cells.nth(fig).locator(".jp-OutputArea-output img").count() > 0, \
-            f"{chapter}: no figure after running cell {fig}: {view.output(fig)[-1500:]}"
-
-        # An explorer's live slider calls the Python draw function and changes the picture.
-        if explorer is not None:
-            view.run_through(explorer)
-            cell = view.cells.nth(explorer)
-            track = cell.locator(".widget-slider .noUi-target").first
-            track.wait_for(timeout=60_000)
-            image = cell.locator("img.widget-image").first
-            before = image.get_attribute("src")
-            box = track.bounding_box()  # click near the end of the track: a different value
-            ends = (box["x"] + 0.97 * box["width"], box["x"] + 0.03 * box["width"])
-            handle = cell.locator(".widget-slider .noUi-handle").first.bounding_box()
-            x = ends[0] if handle["x"] < box["x"] + box["width"] / 2 else ends[1]
-            view.page.mouse.click(x, box["y"] + box["height"] / 2)
-            view.page.wait_for_function(
-                "([el, old]) => el.getAttribute('src') !== old",
-                arg=[image.element_handle(), before], timeout=60_000)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        view.page.screenshot(path=str(SHOTS / f"live__{chapter}.png"))
-        timings[chapter] = {"first_output_s": first_output, "through_explorer_s": view.elapsed()}
-        assert view.outside == [], f"requests that left 127.0.0.1: {view.outside[:5]}"
-        assert view.errors == [], view.errors
-    finally:
-        view.close()
-
-
 def exercise_cells(nb):
     """(solution cell index, test cell index, grade_id) of the first exercise."""
     for i, c in code_cells(nb):
@@ -226,32 +190,59 @@ def exercise_cells(nb):
     raise AssertionError("no exercise found")
 
 
-def reference_answer(chapter, grade_id):
-    nb = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
+def reference_answer(nb, grade_id):
     cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     return "\n".join(line for line in cell.source.splitlines()
                      if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_exercise_checks_live(chapter, chromium, site):
+def test_chapter_runs_live(chapter, chromium, site, timings):
+    """The student edition of the chapter, worked through in the browser, top to bottom."""
     from test_exercise_checks import MISTAKES
 
+    full = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", as_version=4)
     student = nbformat.read(LITE / "files" / "exercises" / f"{chapter}.ipynb", as_version=4)
+    assert [c.cell_type for c in student.cells] == [c.cell_type for c in full.cells]
     solution, check, grade_id = exercise_cells(student)
-    wrong = MISTAKES[chapter][grade_id][0]
+    fig = first(full, has_image)
+    explorer = first(full, lambda c: "explore(" in c.source)
+    assert fig is not None and fig < solution, f"{chapter}: no figure before the exercises"
     view = Notebook(chromium, site, f"exercises/{chapter}.ipynb")
     try:
-        view.set_source(solution, reference_answer(chapter, grade_id))
-        view.run_through(check)
+        # The kernel starts and an edited cell shows its new output.
+        start = first(student, lambda c: True)
+        view.set_source(start, student.cells[start].source + "\nprint('edited:', 6 * 7)")
+        view.run_range(start, start)
+        assert "edited: 42" in view.output(start), view.output(start)[-2000:]
+        timings[chapter] = {"first_output_s": view.elapsed()}
+
+        # A matplotlib figure appears, drawn by Pyodide's matplotlib.
+        view.run_range(start + 1, fig)
+        assert view.cells.nth(fig).locator(".jp-OutputArea-output img").count() > 0, \
+            f"{chapter}: no figure after running cell {fig}: {view.output(fig)[-1500:]}"
+        done = fig
+
+        # An explorer's live slider calls the Python draw function and changes the picture.
+        if explorer is not None and explorer < solution:
+            view.run_range(done + 1, explorer)
+            done = explorer
+            view.move_slider(explorer)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        view.page.screenshot(path=str(SHOTS / f"live__{chapter}.png"))
+
+        # The first exercise: its visible check passes the reference answer ...
+        view.set_source(solution, reference_answer(full, grade_id))
+        view.run_range(done + 1, check)
         assert not view.has_error(check), \
-            f"{chapter}: the visible check fails with the reference answer:\n{view.output(check)}"
-        view.set_source(solution, wrong)
-        view.run_cell(solution)
-        view.run_cell(check)
-        assert view.has_error(check), \
-            f"{chapter}: the visible check passes a wrong answer:\n{wrong}"
+            f"{chapter}: the visible check fails the reference answer:\n{view.output(check)}"
+        # ... and fails a typical wrong one, with its message.
+        view.set_source(solution, MISTAKES[chapter][grade_id][0])
+        view.run_range(solution, check)
+        assert view.has_error(check), f"{chapter}: the visible check passes a wrong answer"
+        timings[chapter]["whole_chapter_s"] = view.elapsed()
         assert view.outside == [], f"requests that left 127.0.0.1: {view.outside[:5]}"
+        assert view.errors == [], view.errors
     finally:
         view.close()
 

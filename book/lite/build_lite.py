@@ -268,14 +268,19 @@ def build(out: Path, chapters: list[Path]) -> None:
     stage_contents(work / "contents", chapters)
     lite_config(work)
     widgets = pip_download(*PYPI_WHEELS["jupyterlab-widgets"][:3])
-    kernel_ext = Path(sys.prefix) / "share/jupyter/labextensions/@jupyterlite/pyodide-kernel-extension"
+    labextensions = Path(sys.prefix) / "share/jupyter/labextensions"
+    kernel_ext = labextensions / "@jupyterlite/pyodide-kernel-extension"
+    # jupyterlab-myst renders the chapters' MyST prose (admonitions, {eval} numbers) as in the
+    # HTML book and in `make lab`.
+    myst_ext = labextensions / "jupyterlab-myst"
     shutil.rmtree(out, ignore_errors=True)
-    # The lab extensions come from exactly these two places, not from whatever the venv holds:
-    # the Pyodide kernel's, and the widget manager whose version matches JupyterLite's JupyterLab.
+    # The lab extensions are exactly these, not whatever the venv holds: the Pyodide kernel's,
+    # the widget manager whose version matches JupyterLite's JupyterLab, and jupyterlab-myst.
     (work / "jupyter_lite_config.json").write_text(json.dumps({"LiteBuildConfig": {
         "ignore_sys_prefix": True, "no_sourcemaps": True, "no_unused_shared_packages": True,
         "contents": [str(work / "contents")], "output_dir": str(out),
-        "federated_extensions": [str(kernel_ext), str(widgets)]}}, indent=1))
+        "federated_extensions": [str(kernel_ext), str(widgets)]
+        + ([str(myst_ext)] if myst_ext.exists() else [])}}, indent=1))
     log("jupyter lite build")
     run([sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(work)],
         cwd=work, stdout=subprocess.DEVNULL)
