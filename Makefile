@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab student grade bench clean
+.PHONY: book lite test lab student grade bench bench-live clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -23,7 +23,14 @@ $(STAMP): requirements.txt pyproject.toml
 ##       --all rewrites every page so prev/next links follow the table of contents)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --toc book/_toc.yml -W --all
+	$(BIN)/python book/lite/build_lite.py --out _build/html/lite
 	@echo "Open _build/html/index.html in a browser (works offline)."
+	@echo "To run chapters in the browser (_build/html/lite), serve the folder over http, e.g."
+	@echo "  $(BIN)/python -m http.server -d _build/html 8000   and open http://127.0.0.1:8000"
+
+## lite: only the in-browser edition (JupyterLite + Pyodide) into _build/html/lite
+lite: $(STAMP)
+	$(BIN)/python book/lite/build_lite.py --out _build/html/lite
 
 ## test: unit tests, strict nbval over every chapter, and the book build
 test: $(STAMP)
@@ -48,6 +55,12 @@ grade: $(STAMP)
 bench: $(STAMP)
 	@if [ -n "$(BENCH_TORCH)" ]; then $(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0; fi
 	$(BIN)/python benchmarks/bench.py --out book/benchmarks.md
+
+## bench-live: size and start-up times of the in-browser edition (after `make book`); the
+##             numbers go into book/benchmarks.md at the next `make bench` (or --render-only)
+bench-live: $(STAMP)
+	$(BIN)/python benchmarks/live.py
+	$(BIN)/python benchmarks/bench.py --render-only --out book/benchmarks.md
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

@@ -329,6 +329,12 @@ def machine_info(have_torch: bool) -> dict:
 
 
 # ----------------------------------------------------------------------------- main
+def live_results():
+    """The in-browser edition's measurements (benchmarks/live.py), if they were taken."""
+    path = HERE / "results-live.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=None,
@@ -355,6 +361,7 @@ def main(argv=None):
                               else HERE / "results.json")
     if args.render_only:
         results = json.loads(json_path.read_text())
+        results["live"] = live_results()
         out.write_text(report.render(results))
         log(f"wrote {out}")
         return 0
@@ -409,6 +416,7 @@ def main(argv=None):
     if not args.skip_notebooks and not args.quick:
         log("notebooks (Run-All) ...")
         results["notebooks"] = notebook_times(python)
+    results["live"] = live_results()
     results["load_end"] = list(os.getloadavg())
     results["duration"] = time.perf_counter() - started
     json_path.parent.mkdir(parents=True, exist_ok=True)

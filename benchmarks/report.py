@@ -303,6 +303,33 @@ def render(r: dict) -> str:
          "loads none: plots, widgets, the digits data and GELU's `erf` import them on first use."
          if not heavy else f"It also loads: {', '.join(heavy)}.") + "\n")
 
+    live = r.get("live")
+    w("## The in-browser edition\n")
+    if live:
+        mb = lambda b: f"{b / 1e6:.1f} MB"  # noqa: E731
+        w(f"`make book` adds `_build/html/lite`, the in-browser edition (JupyterLite with "
+          f"Pyodide): **{mb(live['lite_bytes'])}** in {live['lite_files']:,} files, of a built "
+          f"book of {mb(live['book_bytes'])}. A reader downloads only what the chapter needs. "
+          f"Measured by `benchmarks/live.py` on {live['date']} ({live['chromium']}, served from "
+          "127.0.0.1 by Python's `http.server`, so the network costs nothing here and a real "
+          f"connection adds its download time), opening `{live['chapter']}` in the in-browser "
+          "notebook:\n")
+        rows = []
+        for key, label in (("cold", "first visit (empty browser cache)"),
+                           ("warm", "again, same browser (cached)")):
+            v = live[key]
+            rows.append((label, mb(v["downloaded_bytes"]), str(v["requests"]),
+                         f"{v['load_s']:.1f} s", f"{v['kernel_ready_s']:.1f} s",
+                         f"{v['first_cell_s']:.1f} s"))
+        w(table(["visit", "downloaded", "requests", "page loaded", "kernel answers",
+                 "first cell (imports) done"], rows, ["---"] + ["--:"] * 5) + "\n")
+        w("*Kernel answers*: a one-line cell `print(...)` inserted above the chapter shows its "
+          "output. *First cell*: the chapter's imports (numpy, matplotlib, nnlib, which loads "
+          "scipy and scikit-learn) have run. Requests that left 127.0.0.1: "
+          f"{len(live['outside_requests'])}.\n")
+    else:
+        w("Not measured in this run (`benchmarks/live.py` after `make book`).\n")
+
     w("## Machine and versions\n")
     w(f"* Date: {m['date']}; the whole run took {r['duration'] / 60:.1f} minutes.")
     w(f"* CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory']}; {m['os']}.")

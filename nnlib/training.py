@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sys
+
 import numpy as np
 
 from ._checks import as_array, as_rng, check_int, describe, first_non_finite
@@ -151,6 +153,9 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     ``DIVERGENCE_FACTOR``.
     """
     from tqdm.auto import tqdm
+
+    if sys.platform == "emscripten":  # Pyodide (the in-browser book) has no threads to monitor
+        tqdm.monitor_interval = 0
 
     loss = get_loss(loss)
     _check_net_and_optimizer(net, optimizer)

@@ -41,7 +41,9 @@ def test_every_toc_entry_has_a_page(book):
 
 def pages_of(book):
     """The book's pages (not the theme's templates that sit in _static)."""
-    return sorted(p for p in book.rglob("*.html") if "_static" not in p.relative_to(book).parts)
+    # (not the theme's templates in _static, nor the in-browser edition's app in lite/)
+    return sorted(p for p in book.rglob("*.html")
+                  if not {"_static", "lite"} & set(p.relative_to(book).parts))
 
 
 def test_pages_load_nothing_from_outside_the_build_folder(book):

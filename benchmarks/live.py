@@ -1,0 +1,138 @@
+"""How heavy and how fast is the in-browser edition (JupyterLite + Pyodide)?
+
+Needs the built book (`make book`) and Debian's chromium. Serves ``_build/html`` on 127.0.0.1,
+opens a chapter's in-browser notebook in headless Chromium (every request outside 127.0.0.1 is
+refused) and measures, cold (a fresh browser profile) and warm (the same profile, page reloaded):
+
+* the bytes downloaded until the chapter's first code cell has run;
+* the time from navigation to the page's load event, to the kernel answering a one-line cell
+  (``print("ready")``, inserted above the chapter), and to the chapter's first code cell
+  (its imports: numpy, matplotlib, nnlib) having run.
+
+Writes ``benchmarks/results-live.json``; ``bench.py`` puts it in the benchmarks appendix.
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+HTML = ROOT / "_build" / "html"
+OUT = HERE / "results-live.json"
+
+
+def serve(folder: Path) -> str:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+def folder_size(path: Path) -> tuple[int, int]:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def visit(context, url: str, marker: str, reload: bool = False, page=None) -> dict:
+    """Open (or reload) the notebook and time the three moments; count the bytes."""
+    sizes, outside = [], []
+    page = page or context.new_page()
+
+    def finished(request):
+        try:
+            sizes.append(request.sizes()["responseBodySize"])
+        except Exception:  # a request cancelled by the page
+            pass
+
+    page.on("requestfinished", finished)
+    t0 = time.perf_counter()
+    if reload:
+        page.reload(wait_until="load")
+    else:
+        page.goto(url, wait_until="load")
+    loaded = time.perf_counter() - t0
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=120_000)
+    # a one-line cell above the chapter: the kernel is ready when it answers
+    first = page.locator(".jp-Notebook .jp-Cell").first
+    first.locator(".jp-InputPrompt, .jp-InputArea-prompt").first.click()
+    page.keyboard.press("a")
+    page.keyboard.insert_text(f'print("{marker}")')
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output')]"
+        f".some(e => e.textContent.trim() === '{marker}')", timeout=300_000, polling=100)
+    ready = time.perf_counter() - t0
+    # Shift+Enter moved to the chapter's first cell; run it (a Markdown cell renders at once)
+    for _ in range(20):
+        active = page.locator(".jp-Notebook .jp-Cell.jp-mod-active").first
+        is_code = "jp-CodeCell" in (active.get_attribute("class") or "")
+        page.keyboard.press("Shift+Enter")
+        if is_code:
+            break
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]"
+        ".every(e => !e.textContent.includes('*'))", timeout=300_000, polling=100)
+    first_output = time.perf_counter() - t0
+    page.remove_listener("requestfinished", finished)
+    return {"load_s": round(loaded, 2), "kernel_ready_s": round(ready, 2),
+            "first_cell_s": round(first_output, 2), "downloaded_bytes": int(sum(sizes)),
+            "requests": len(sizes), "page": page}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chapter", default="01_neurons")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    lite = HTML / "lite"
+    if not (lite / "static" / "pyodide" / "pyodide.js").exists():
+        sys.exit("no in-browser edition in _build/html/lite: run `make book` first")
+    chromium = shutil.which("chromium")
+    if not chromium:
+        sys.exit("needs Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    site = serve(HTML)
+    url = f"{site}/lite/notebooks/index.html?path=chapters/{args.chapter}.ipynb"
+    size, files = folder_size(lite)
+    book_size, _ = folder_size(HTML)
+    result = {"chapter": args.chapter, "lite_bytes": size, "lite_files": files,
+              "book_bytes": book_size, "date": time.strftime("%Y-%m-%d"),
+              "chromium": os.popen(f"{chromium} --version").read().strip()}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run"])
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        outside = []
+        context.route("**/*", lambda r: r.continue_() if r.request.url.startswith(site)
+                      else (outside.append(r.request.url), r.abort()))
+        cold = visit(context, url, "ready (cold)")
+        page = cold.pop("page")
+        # warm: the same browser profile (its HTTP cache), the notebook opened again
+        page.close()
+        warm = visit(context, url, "ready (warm)")
+        warm.pop("page")
+        browser.close()
+    result.update(cold=cold, warm=warm, outside_requests=outside)
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

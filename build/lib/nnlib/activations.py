@@ -1,0 +1,308 @@
+r"""Activation functions :math:`\sigma` and their derivatives :math:`\sigma'`.
+
+Each activation is available in two forms:
+
+* plain functions on arrays, e.g. ``sigmoid(z)`` and ``sigmoid_derivative(z)``, for plots and
+  hand calculations;
+* boxes (``Sigmoid()``, ``ReLU()``, …) that sit between ``Dense`` layers in a network. Their
+  ``backward`` multiplies the incoming gradient by :math:`\sigma'(z)` element by element,
+  :math:`\partial L/\partial z = \partial L/\partial a \odot \sigma'(z)`; softmax, whose outputs
+  depend on every input, uses its Jacobian–vector product instead.
+
+All functions work element-wise on arrays of any shape (softmax: along the last axis) and never
+overflow: ``sigmoid(±1000)`` and ``softmax([1000, -1000])`` are finite and raise no warning.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from ._checks import as_array, check_choice, check_positive
+from .layers import Layer
+
+_SQRT2 = math.sqrt(2.0)  # Python floats keep float32 arrays float32
+
+
+def erf(x):
+    """The error function, from SciPy (imported on first use: it costs ~0.2 s at start-up)."""
+    from scipy.special import erf as _erf
+
+    return _erf(x)
+
+_SQRT2PI = math.sqrt(2.0 * math.pi)
+
+
+def _z(z) -> np.ndarray:
+    return as_array(z, "z", dtype=None if isinstance(z, np.ndarray) and z.dtype.kind == "f"
+                    else np.float64)
+
+
+# ----------------------------------------------------------------------------- functions
+def identity(z):
+    r""":math:`\sigma(z) = z`."""
+    return _z(z).copy()
+
+
+def identity_derivative(z):
+    r""":math:`\sigma'(z) = 1`."""
+    return np.ones_like(_z(z))
+
+
+def sign(z):
+    r"""The sign function: :math:`+1` for :math:`z>0`, :math:`-1` for :math:`z<0`, :math:`0` at 0."""
+    return np.sign(_z(z))
+
+
+def sign_derivative(z):
+    r""":math:`0` everywhere (undefined at :math:`z=0`; we use 0). Gradients cannot flow through it."""
+    return np.zeros_like(_z(z))
+
+
+def step(z):
+    r"""The Heaviside step: :math:`1` for :math:`z \ge 0`, else :math:`0`."""
+    z = _z(z)
+    return (z >= 0).astype(z.dtype)
+
+
+def step_derivative(z):
+    r""":math:`0` everywhere (undefined at :math:`z=0`; we use 0)."""
+    return np.zeros_like(_z(z))
+
+
+def sigmoid(z):
+    r""":math:`\sigma(z) = 1/(1+e^{-z})`, range :math:`(0, 1)`.
+
+    Computed from :math:`e^{-|z|}`, which never overflows, instead of :math:`e^{-z}`.
+    """
+    z = _z(z)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def sigmoid_derivative(z):
+    r""":math:`\sigma'(z) = \sigma(z)\,(1-\sigma(z))`."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z):
+    r""":math:`\tanh z = (e^{z}-e^{-z})/(e^{z}+e^{-z})`, range :math:`(-1, 1)`."""
+    return np.tanh(_z(z))
+
+
+def tanh_derivative(z):
+    r""":math:`\tanh'(z) = 1-\tanh^2 z`."""
+    t = np.tanh(_z(z))
+    return 1.0 - t * t
+
+
+def relu(z):
+    r""":math:`\mathrm{ReLU}(z) = \max(0, z)`, range :math:`[0, \infty)`."""
+    z = _z(z)
+    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+
+
+def relu_derivative(z):
+    r""":math:`1` for :math:`z>0`, :math:`0` for :math:`z<0` (we use 0 at :math:`z=0`)."""
+    z = _z(z)
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z, alpha: float = 0.01):
+    r""":math:`z` for :math:`z>0`, :math:`\alpha z` otherwise."""
+    z = _z(z)
+    return np.where(z > 0, z, alpha * z).astype(z.dtype, copy=False)
+
+
+def leaky_relu_derivative(z, alpha: float = 0.01):
+    r""":math:`1` for :math:`z>0`, :math:`\alpha` otherwise."""
+    z = _z(z)
+    return np.where(z > 0, 1.0, alpha).astype(z.dtype, copy=False)
+
+
+def gelu(z):
+    r"""Exact GELU: :math:`z\,\Phi(z)` with :math:`\Phi(z)=\tfrac12(1+\operatorname{erf}(z/\sqrt2))`
+    the standard normal CDF."""
+    z = _z(z)
+    return z * 0.5 * (1.0 + erf(z / _SQRT2))
+
+
+def gelu_derivative(z):
+    r""":math:`\mathrm{GELU}'(z) = \Phi(z) + z\,\varphi(z)`, with :math:`\varphi` the normal density."""
+    z = _z(z)
+    phi = np.exp(-0.5 * z * z) / _SQRT2PI
+    return 0.5 * (1.0 + erf(z / _SQRT2)) + z * phi
+
+
+def softmax(z):
+    r""":math:`\mathrm{softmax}(z)_k = e^{z_k}/\sum_j e^{z_j}` along the last axis.
+
+    Outputs are positive and sum to 1. Subtracting :math:`\max_j z_j` first leaves the result
+    unchanged (it cancels in the fraction) and keeps every exponent :math:`\le 0`, so nothing
+    overflows.
+    """
+    z = _z(z)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def softmax_jacobian(z):
+    r"""The Jacobian :math:`J_{ij} = \partial s_i/\partial z_j = s_i(\delta_{ij} - s_j)` of one vector.
+
+    ``z`` of shape ``(K,)`` gives ``(K, K)``; a batch ``(N, K)`` gives ``(N, K, K)``.
+    """
+    s = softmax(z)
+    eye = np.eye(s.shape[-1], dtype=s.dtype)
+    return s[..., :, None] * (eye - s[..., None, :])
+
+
+def softmax_jvp(z, v):
+    r"""The product :math:`J^\top v` without building :math:`J`: :math:`s \odot (v - (v\cdot s))`.
+
+    This is how the gradient flows back through softmax: ``v`` is :math:`\partial L/\partial s`,
+    the result is :math:`\partial L/\partial z`. (:math:`J` is symmetric, so :math:`J^\top v = J v`.)
+    """
+    s = softmax(z)
+    v = as_array(v, "v", dtype=s.dtype)
+    if v.shape != s.shape:
+        raise ValueError(f"v must have the shape of z {s.shape}, got {v.shape}")
+    return s * (v - (v * s).sum(axis=-1, keepdims=True))
+
+
+# ----------------------------------------------------------------------------- boxes
+class Activation(Layer):
+    r"""A box that applies :math:`a = \sigma(z)` element-wise; backward: :math:`\delta \odot \sigma'(z)`.
+
+    Shapes: input and output ``(N, n)`` (or any shape; it works element-wise).
+    """
+
+    name = "activation"
+    fn = staticmethod(identity)
+    derivative = staticmethod(identity_derivative)
+    #: the range of the function, as text for tables and plots
+    output_range = "(-∞, ∞)"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._Z: np.ndarray | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def forward(self, Z) -> np.ndarray:
+        Z = as_array(Z, f"the input of {self!r}",
+                     dtype=Z.dtype if isinstance(Z, np.ndarray) and Z.dtype.kind == "f"
+                     else np.float64)
+        return self._forward(Z)
+
+    def _forward(self, Z: np.ndarray) -> np.ndarray:
+        self._Z = Z
+        return self.fn(Z)
+
+    def backward(self, dA) -> np.ndarray:
+        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
+                                  None if self._Z is None else self._Z.dtype)
+        return dA * self.derivative(self._Z)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        # backward for the training loop, on a gradient that is already checked
+        return dA * self.derivative(self._Z)
+
+
+class Identity(Activation):
+    name, fn, derivative, output_range = ("identity", staticmethod(identity),
+                                          staticmethod(identity_derivative), "(-∞, ∞)")
+
+
+class Sign(Activation):
+    name, fn, derivative, output_range = ("sign", staticmethod(sign),
+                                          staticmethod(sign_derivative), "{-1, 0, 1}")
+
+
+class Step(Activation):
+    name, fn, derivative, output_range = ("step", staticmethod(step),
+                                          staticmethod(step_derivative), "{0, 1}")
+
+
+class Sigmoid(Activation):
+    name, fn, derivative, output_range = ("sigmoid", staticmethod(sigmoid),
+                                          staticmethod(sigmoid_derivative), "(0, 1)")
+
+
+class Tanh(Activation):
+    name, fn, derivative, output_range = ("tanh", staticmethod(tanh),
+                                          staticmethod(tanh_derivative), "(-1, 1)")
+
+
+class ReLU(Activation):
+    name, fn, derivative, output_range = ("relu", staticmethod(relu),
+                                          staticmethod(relu_derivative), "[0, ∞)")
+
+    # The same formulas as relu and relu_derivative, on arrays that are already checked.
+    def _forward(self, Z: np.ndarray) -> np.ndarray:
+        self._Z = Z
+        return np.maximum(Z, 0.0)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return dA * (self._Z > 0)  # σ'(z) = 1 where z > 0, else 0
+
+
+class GELU(Activation):
+    name, fn, derivative, output_range = ("gelu", staticmethod(gelu),
+                                          staticmethod(gelu_derivative), "[-0.17, ∞)")
+
+
+class LeakyReLU(Activation):
+    r"""Leaky ReLU with slope ``alpha`` for :math:`z \le 0` (default 0.01)."""
+
+    name, output_range = "leaky_relu", "(-∞, ∞)"
+
+    def __init__(self, alpha: float = 0.01) -> None:
+        super().__init__()
+        self.alpha = check_positive(alpha, "alpha")
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(alpha={self.alpha})"
+
+    def fn(self, z):
+        return leaky_relu(z, self.alpha)
+
+    def derivative(self, z):
+        return leaky_relu_derivative(z, self.alpha)
+
+    def config(self) -> dict:
+        return {"type": "LeakyReLU", "alpha": self.alpha}
+
+
+class Softmax(Activation):
+    r"""Softmax over the features of each example. Backward uses the Jacobian–vector product
+    (``softmax_jvp``), because every output depends on every input."""
+
+    name, fn, output_range = "softmax", staticmethod(softmax), "(0, 1), summing to 1"
+
+    def derivative(self, z):
+        raise TypeError("softmax has no element-wise derivative: its outputs depend on all "
+                        "inputs. Use softmax_jacobian(z) or softmax_jvp(z, v)")
+
+    def backward(self, dA) -> np.ndarray:
+        dA = self._check_backward(dA, None if self._Z is None else self._Z.shape,
+                                  None if self._Z is None else self._Z.dtype)
+        return softmax_jvp(self._Z, dA)
+
+    def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray:
+        return softmax_jvp(self._Z, dA)
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    cls.name: cls for cls in (Identity, Sign, Step, Sigmoid, Tanh, ReLU, LeakyReLU, GELU, Softmax)
+}
+
+
+def get_activation(name) -> Activation:
+    """An activation box from its name (``"sigmoid"``, ``"relu"``, …) or an existing box."""
+    if isinstance(name, Activation):
+        return name
+    if isinstance(name, type) and issubclass(name, Activation):
+        return name()
+    key = check_choice(name, "activation", ACTIVATIONS)
+    return ACTIVATIONS[key]()

@@ -1,0 +1,282 @@
+"""Plots used throughout the book: activations, loss curves, digits, network diagrams and 2-D
+decision boundaries. Every function draws on ``ax`` if given (else a new figure) and returns the
+axes, so chapters can combine plots in subplots.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_array, describe
+from .activations import Activation, get_activation
+from .layers import Dense
+
+#: the book's colours: positive weights / class 0, negative weights / class 1, and more classes
+POSITIVE, NEGATIVE = "#1f77b4", "#d62728"
+CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+                "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _plt():
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _axes(ax, figsize=(5, 3.2)):
+    if ax is not None:
+        return ax
+    _, ax = _plt().subplots(figsize=figsize)
+    return ax
+
+
+def plot_activation(activation, z=None, ax=None, derivative: bool = True):
+    r"""Plot :math:`\sigma(z)` (solid) and, with ``derivative``, :math:`\sigma'(z)` (dashed)."""
+    act = get_activation(activation)
+    if act.name == "softmax":
+        raise ValueError("softmax acts on whole vectors and has no curve σ(z); plot one of "
+                         "identity, sign, step, sigmoid, tanh, relu, leaky_relu, gelu")
+    z = np.linspace(-5, 5, 501) if z is None else as_array(z, "z", ndim=1)
+    ax = _axes(ax)
+    ax.plot(z, act.fn(z), lw=2, label=f"{act.name}(z)")
+    if derivative:
+        ax.plot(z, act.derivative(z), "--", lw=1.5, label=f"{act.name}'(z)")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.axvline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("z")
+    ax.set_title(act.name)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_history(history, ax=None, metric: str = "loss"):
+    """Training and test curves over epochs from a ``History``: ``metric`` is ``"loss"`` or
+    ``"acc"``. Marks the epoch with the lowest test loss."""
+    if metric not in ("loss", "acc"):
+        raise ValueError(f"metric must be 'loss' or 'acc', got {metric!r}")
+    train, test = getattr(history, f"train_{metric}"), getattr(history, f"test_{metric}")
+    if not train:
+        raise ValueError(f"the history has no {metric} values to plot")
+    ax = _axes(ax)
+    epochs = np.arange(1, len(train) + 1)
+    ax.plot(epochs, train, label=f"training {metric}")
+    if test:
+        ax.plot(epochs[:len(test)], test, label=f"test {metric}")
+        if metric == "loss" and history.best_epoch:
+            ax.axvline(history.best_epoch, color="0.5", ls=":", lw=1,
+                       label=f"lowest test loss (epoch {history.best_epoch})")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel({"loss": "loss", "acc": "accuracy"}[metric])
+    ax.legend(fontsize=8, frameon=False)
+    return ax
+
+
+def plot_digits(images, labels=None, predictions=None, ncols: int = 10, size: float = 0.9):
+    """A grid of square grayscale images (rows of 64 or 784 pixels, or ``(N, h, w)``), titled
+    with the label, or with "prediction (true)" in red where a prediction is wrong."""
+    images = as_array(images, "images", ndim=(2, 3))
+    if images.ndim == 2:
+        side = int(round(np.sqrt(images.shape[1])))
+        if side * side != images.shape[1]:
+            raise ValueError(f"rows of {images.shape[1]} pixels are not square images")
+        images = images.reshape(-1, side, side)
+    n = images.shape[0]
+    if n == 0:
+        raise ValueError("no images to plot")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15),
+                                squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap="gray_r", interpolation="nearest")
+        if predictions is not None:
+            ok = labels is None or predictions[i] == labels[i]
+            title = f"{predictions[i]}" if ok else f"{predictions[i]} ({labels[i]})"
+            ax.set_title(title, fontsize=9, color="black" if ok else NEGATIVE)
+        elif labels is not None:
+            ax.set_title(f"{labels[i]}", fontsize=9)
+    fig.tight_layout(pad=0.2)
+    return axes
+
+
+def _layer_weights(net_or_sizes):
+    if hasattr(net_or_sizes, "layers"):
+        dense = [l for l in net_or_sizes.layers if isinstance(l, Dense)]
+        if not dense:
+            raise ValueError("the network has no Dense layers to draw")
+        return [dense[0].n_in] + [d.n_out for d in dense], [d.W for d in dense]
+    try:
+        if isinstance(net_or_sizes, (str, bytes)):
+            raise TypeError
+        sizes = [int(s) for s in net_or_sizes]
+    except (TypeError, ValueError):
+        raise TypeError("draw_network expects a Sequential network or a list of layer sizes, "
+                        f"got {describe(net_or_sizes)}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise ValueError(f"need at least two positive layer sizes, got {sizes}")
+    return sizes, None
+
+
+def draw_network(net_or_sizes, ax=None, max_neurons: int = 12, labels=None):
+    """Neurons as circles, weights as lines: blue for positive, red for negative, thicker for
+    larger magnitude. Layers with more than ``max_neurons`` neurons are shown shortened, with
+    "⋮" in the middle. Accepts a ``Sequential`` network or a list of sizes such as ``[4, 2, 3]``."""
+    sizes, weights = _layer_weights(net_or_sizes)
+    ax = _axes(ax, figsize=(1.6 * len(sizes) + 1, 3.4))
+    shown = []  # per layer: indices of neurons drawn, and their y positions
+    for n in sizes:
+        if n <= max_neurons:
+            idx = np.arange(n)
+            ys = np.linspace(1, 0, n) if n > 1 else np.array([0.5])
+        else:  # first and last neurons, with an empty slot in the middle for the "⋮"
+            half = max_neurons // 2
+            idx = np.r_[np.arange(half), np.arange(n - half, n)]
+            slots = np.linspace(1, 0, 2 * half + 1)
+            ys = np.r_[slots[:half], slots[half + 1:]]
+        shown.append((idx, ys))
+    wmax = max((np.abs(W).max() for W in weights), default=1.0) if weights else 1.0
+    for layer, (a, b) in enumerate(zip(shown, shown[1:])):
+        W = weights[layer] if weights else None
+        for j, yj in zip(*b):
+            for k, yk in zip(*a):
+                if W is None:
+                    color, lw = "0.7", 0.6
+                else:
+                    w = W[j, k]
+                    color = POSITIVE if w >= 0 else NEGATIVE
+                    lw = 0.2 + 2.8 * abs(w) / (wmax or 1.0)
+                ax.plot([layer, layer + 1], [yk, yj], color=color, lw=lw, alpha=0.7, zorder=1)
+    for layer, ((idx, ys), n) in enumerate(zip(shown, sizes)):
+        ax.scatter(np.full(len(ys), layer), ys, s=220, facecolor="white", edgecolor="black",
+                   zorder=2)
+        if n > len(idx):
+            ax.text(layer, 0.5, "⋮", ha="center", va="center", fontsize=14, zorder=3,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0))
+        name = labels[layer] if labels else ("input" if layer == 0 else
+                                             "output" if layer == len(sizes) - 1 else
+                                             f"hidden {layer}")
+        ax.text(layer, -0.14, f"{name}\n{n} neurons" if layer else f"{name}\n{n} numbers",
+                ha="center", va="top", fontsize=8)
+    ax.set_xlim(-0.5, len(sizes) - 0.5)
+    ax.set_ylim(-0.35, 1.1)
+    ax.axis("off")
+    return ax
+
+
+def plot_decision_boundary(predict, X, y, ax=None, resolution: int = 200, margin: float = 0.3):
+    """Colour the plane by the class that ``predict`` (a network, or a function of an ``(M, 2)``
+    array returning labels) gives each point, and scatter the data ``X (N, 2)`` by label ``y``."""
+    X = as_array(X, "X", ndim=2)
+    if X.shape[1] != 2:
+        raise ValueError(f"decision boundaries need 2-D inputs, got {X.shape[1]} features")
+    y = np.asarray(y)
+    f = predict.predict if hasattr(predict, "predict") else predict
+    if not callable(f):
+        raise TypeError(f"predict must be a network or a function, got {describe(predict)}")
+    (x0, y0), (x1, y1) = X.min(axis=0) - margin, X.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    Z = np.asarray(f(grid)).reshape(gx.shape)
+    from matplotlib.colors import ListedColormap
+
+    k = int(max(Z.max(), y.max())) + 1
+    cmap = ListedColormap(CLASS_COLORS[:k])
+    ax = _axes(ax, figsize=(4, 4))
+    ax.contourf(gx, gy, Z, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.25)
+    ax.scatter(X[:, 0], X[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5, s=14,
+               edgecolor="white", linewidth=0.4)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    return ax
+
+
+def draw_graph(output, ax=None, show_grad: bool = True):
+    """Draw the computational graph behind an ``autodiff.Value``: one box per value, with its
+    label, the operation that made it, its value and (after ``backward``) its gradient; arrows
+    run from inputs to results. Inputs are on the left, the output on the right."""
+    from .autodiff import Value
+
+    if not isinstance(output, Value):
+        raise TypeError(f"draw_graph expects an nnlib Value, got {describe(output)}")
+    order = output.graph()
+    level = {}
+    for v in order:  # parents come first, so their levels are known
+        level[id(v)] = 1 + max((level[id(p)] for p in v.parents), default=-1)
+    columns: dict[int, list] = {}
+    for v in order:
+        columns.setdefault(level[id(v)], []).append(v)
+    pos = {}
+    for x, vs in columns.items():
+        for i, v in enumerate(vs):
+            pos[id(v)] = (x, (len(vs) - 1) / 2 - i)
+    ax = _axes(ax, figsize=(2.2 * len(columns) + 0.5, 1.1 * max(map(len, columns.values())) + 1))
+    for v in order:
+        for p in v.parents:
+            (x0, y0), (x1, y1) = pos[id(p)], pos[id(v)]
+            ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
+                        arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
+    for v in order:
+        x, y = pos[id(v)]
+        head = v.label or (v.op if v.op else "")
+        if v.label and v.op:
+            head = f"{v.label} = {v.op}"
+        text = f"{head}\n{v.data:.4g}" + (f"\ngrad {v.grad:.4g}" if show_grad else "")
+        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
+                bbox=dict(boxstyle="round,pad=0.35", facecolor="#eef4fb" if not v.parents
+                          else "white", edgecolor=POSITIVE if v is output else "0.4"))
+    ax.set_xlim(-0.6, max(columns) + 0.6)
+    ys = [y for _, y in pos.values()]
+    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
+    ax.axis("off")
+    return ax
+
+
+def plot_confusion_matrix(C, ax=None, class_names=None):
+    """Draw a confusion matrix ``C[i, j]`` (true class ``i`` predicted as ``j``) with the counts
+    written in the cells; the diagonal holds the correct predictions."""
+    C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != C.shape[1]:
+        raise ValueError(f"a confusion matrix is square, got shape {C.shape}")
+    k = C.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    if len(names) != k:
+        raise ValueError(f"{k} classes but {len(names)} class names")
+    ax = _axes(ax, figsize=(0.42 * k + 1.2, 0.42 * k + 1))
+    ax.imshow(C, cmap="Blues")
+    threshold = C.max() / 2 if C.size else 0
+    for i in range(k):
+        for j in range(k):
+            if C[i, j]:
+                ax.text(j, i, f"{C[i, j]}", ha="center", va="center", fontsize=7,
+                        color="white" if C[i, j] > threshold else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return ax
+
+
+def plot_weight_images(W, ncols: int = 8, size: float = 0.9):
+    """Each row of a first-layer weight matrix ``W (n_hidden, n_pixels)`` drawn as an image of
+    the input's shape: what pattern of pixels excites (blue) or inhibits (red) that neuron."""
+    W = as_array(W, "W", ndim=2)
+    side = int(round(np.sqrt(W.shape[1])))
+    if side * side != W.shape[1]:
+        raise ValueError(f"rows of {W.shape[1]} weights are not square images")
+    n = W.shape[0]
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(size * ncols, size * nrows),
+                                squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            lim = np.abs(W[i]).max() or 1.0
+            ax.imshow(W[i].reshape(side, side), cmap="RdBu", vmin=-lim, vmax=lim,
+                      interpolation="nearest")
+            ax.set_title(f"{i}", fontsize=7)
+    fig.tight_layout(pad=0.2)
+    return axes
