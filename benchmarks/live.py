@@ -17,9 +17,8 @@ import argparse
 import functools
 import http.server
 import json
-import os
-import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -69,7 +68,8 @@ def visit(context, url: str, marker: str, reload: bool = False, page=None) -> di
     # a one-line cell above the chapter: the kernel is ready when it answers
     first = page.locator(".jp-Notebook .jp-Cell").first
     first.locator(".jp-InputPrompt, .jp-InputArea-prompt").first.click()
-    page.keyboard.press("a")
+    page.keyboard.press("a")      # a new cell above, selected
+    page.keyboard.press("Enter")  # edit it
     page.keyboard.insert_text(f'print("{marker}")')
     page.keyboard.press("Shift+Enter")
     page.wait_for_function(
@@ -112,7 +112,8 @@ def main(argv=None) -> int:
     book_size, _ = folder_size(HTML)
     result = {"chapter": args.chapter, "lite_bytes": size, "lite_files": files,
               "book_bytes": book_size, "date": time.strftime("%Y-%m-%d"),
-              "chromium": os.popen(f"{chromium} --version").read().strip()}
+              "chromium": subprocess.run([chromium, "--version"], capture_output=True,
+                                         text=True).stdout.strip()}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
