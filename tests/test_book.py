@@ -121,6 +121,9 @@ def test_exercises_hide_solutions_and_drop_hidden_tests(book):
         public = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
                                   flags=re.S) for c in nb.cells)
         assert page.count("Show solution") == sum(bool(m.get("solution")) for m in meta), f
+        checked = sum(bool(m.get("grade")) and bool(c.get("outputs")) for c, m in zip(nb.cells, meta))
+        assert text.count("these checks passed with the reference solution") == checked, \
+            f"{f}: a check cell's stored output is not labelled as the reference solution's"
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, f
         for cell, m in zip(nb.cells, meta):
             if not (m.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source):
