@@ -411,7 +411,7 @@ def run(code, ns):
 
 
 @pytest.fixture(autouse=True)
-def _quiet(monkeypatch, tmp_path):
+def _quiet(monkeypatch):
     monkeypatch.setenv("NNLIB_NO_FRAMES", "1")
     monkeypatch.chdir(ROOT / "chapters")
 
@@ -427,6 +427,7 @@ def test_every_solution_cell_has_typical_mistakes():
         assert not unknown, f"{chapter}: MISTAKES names cells that do not exist: {unknown}"
 
 
+@pytest.mark.exercises
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_visible_checks_catch_the_typical_mistakes(chapter):
     nb = nbformat.read(ROOT / "chapters" / f"{chapter}.ipynb", 4)
