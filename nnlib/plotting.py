@@ -193,44 +193,169 @@ def plot_decision_boundary(predict, X, y, ax=None, resolution: int = 200, margin
     return ax
 
 
+def _graph_layers(order: list) -> tuple[dict, list]:
+    """Columns for a layered drawing of a graph (``order``: parents before children).
+
+    A value sits one column right of its latest parent; an input sits just left of its first
+    consumer, so that its arrow is short. Returns ``column`` (id → index) and the edges as
+    ``(parent, child, multiplicity)`` (``x * x`` has the edge x → x·x twice)."""
+    column = {}
+    for v in order:
+        column[id(v)] = 1 + max((column[id(p)] for p in v.parents), default=-1)
+    edges: dict[tuple, list] = {}
+    for v in order:
+        for p in v.parents:
+            edges.setdefault((id(p), id(v)), [p, v, 0])[2] += 1
+    for v in order:
+        if not v.parents:
+            after = [column[c] for (p, c) in edges if p == id(v)]
+            if after:
+                column[id(v)] = min(after) - 1
+    shift = min(column.values())
+    return {k: c - shift for k, c in column.items()}, [tuple(e) for e in edges.values()]
+
+
+def _order_rows(layers: list[list], succ: dict, pred: dict, sweeps: int = 6) -> list[list]:
+    """Order the nodes of each column to keep edge crossings few (barycentre heuristic: a node
+    moves to the mean row of its neighbours in the column before, then after, and so on)."""
+
+    def crossings(ls):
+        n = 0
+        for left, right in zip(ls, ls[1:]):
+            rank = {k: i for i, k in enumerate(right)}
+            es = [(i, rank[c]) for i, k in enumerate(left) for c in succ[k] if c in rank]
+            n += sum((a0 - a1) * (b0 - b1) < 0 for (a0, b0) in es for (a1, b1) in es)
+        return n
+
+    best, best_n = [list(l) for l in layers], crossings(layers)
+    cur = [list(l) for l in layers]
+    for s in range(sweeps):
+        forward = s % 2 == 0
+        idx = range(1, len(cur)) if forward else range(len(cur) - 2, -1, -1)
+        for i in idx:
+            ref = {k: r for r, k in enumerate(cur[i - 1] if forward else cur[i + 1])}
+            nbrs = pred if forward else succ
+
+            now = {k: r for r, k in enumerate(cur[i])}
+
+            def key(k, ref=ref, nbrs=nbrs, now=now):
+                rs = [ref[n] for n in nbrs[k] if n in ref]
+                return sum(rs) / len(rs) if rs else now[k]
+            cur[i].sort(key=key)
+        n = crossings(cur)
+        if n < best_n:
+            best, best_n = [list(l) for l in cur], n
+    return best
+
+
 def draw_graph(output, ax=None, show_grad: bool = True):
     """Draw the computational graph behind an ``autodiff.Value``: one box per value, with its
     label, the operation that made it, its value and (after ``backward``) its gradient; arrows
-    run from inputs to results. Inputs are on the left, the output on the right."""
+    run from inputs to results, left to right, the output rightmost. Inputs (shaded) stand just
+    left of the operation that first uses them.
+
+    The drawing is layered: every arrow runs from the right side of its box through the gaps
+    between columns (an arrow that skips columns passes through a free row of each), into the
+    left side of its target, so no arrow passes under a box that is not one of its ends. Sizes
+    are measured in inches from the rendered text; if the axes are too small for the boxes, the
+    figure grows."""
     from .autodiff import Value
 
     if not isinstance(output, Value):
         raise TypeError(f"draw_graph expects an nnlib Value, got {describe(output)}")
     order = output.graph()
-    level = {}
-    for v in order:  # parents come first, so their levels are known
-        level[id(v)] = 1 + max((level[id(p)] for p in v.parents), default=-1)
-    columns: dict[int, list] = {}
+    value_of = {id(v): v for v in order}
+    column, edges = _graph_layers(order)
+
+    # long edges pass through one dummy slot per column they cross
+    n_cols = max(column.values()) + 1
+    layers: list[list] = [[] for _ in range(n_cols)]
     for v in order:
-        columns.setdefault(level[id(v)], []).append(v)
-    pos = {}
-    for x, vs in columns.items():
-        for i, v in enumerate(vs):
-            pos[id(v)] = (x, (len(vs) - 1) / 2 - i)
-    ax = _axes(ax, figsize=(2.2 * len(columns) + 0.5, 1.1 * max(map(len, columns.values())) + 1))
+        layers[column[id(v)]].append(id(v))
+    succ: dict = {k: [] for k in column}
+    pred: dict = {k: [] for k in column}
+    routes = []  # (parent, child, multiplicity, [keys of the slots it passes, ends included])
+    for p, c, mult in edges:
+        keys = [id(p)]
+        for col in range(column[id(p)] + 1, column[id(c)]):
+            d = ("via", id(p), id(c), col)
+            layers[col].append(d)
+            succ[d], pred[d] = [], []
+            keys.append(d)
+        keys.append(id(c))
+        for a, b in zip(keys, keys[1:]):
+            succ[a].append(b)
+            pred[b].append(a)
+        routes.append((p, c, mult, keys))
+    layers = _order_rows(layers, succ, pred)
+
+    ax = _axes(ax, figsize=(2.2 * n_cols + 0.5, 1.1 * max(map(len, layers)) + 1))
+    fig = ax.figure
+    ax.axis("off")
+    texts = {}
     for v in order:
-        for p in v.parents:
-            (x0, y0), (x1, y1) = pos[id(p)], pos[id(v)]
-            ax.annotate("", xy=(x1 - 0.32, y1), xytext=(x0 + 0.32, y0),
-                        arrowprops=dict(arrowstyle="->", color="0.5", lw=1))
-    for v in order:
-        x, y = pos[id(v)]
         head = v.label or (v.op if v.op else "")
         if v.label and v.op:
             head = f"{v.label} = {v.op}"
         text = f"{head}\n{v.data:.4g}" + (f"\ngrad {v.grad:.4g}" if show_grad else "")
-        ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
-                bbox=dict(boxstyle="round,pad=0.35", facecolor="#eef4fb" if not v.parents
-                          else "white", edgecolor=POSITIVE if v is output else "0.4"))
-    ax.set_xlim(-0.6, max(columns) + 0.6)
-    ys = [y for _, y in pos.values()]
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
-    ax.axis("off")
+        texts[id(v)] = ax.text(0, 0, text, ha="center", va="center", fontsize=8,
+                               family="monospace", zorder=3,
+                               bbox=dict(boxstyle="round,pad=0.35",
+                                         facecolor="#eef4fb" if not v.parents else "white",
+                                         edgecolor=POSITIVE if v is output else "0.4"))
+
+    # box sizes in inches (independent of the data limits)
+    renderer = fig.canvas.get_renderer()
+    size = {}
+    for k, t in texts.items():
+        t.update_bbox_position_size(renderer)
+        ext = t.get_bbox_patch().get_window_extent(renderer)
+        size[k] = (ext.width / fig.dpi, ext.height / fig.dpi)
+    col_w = [max((size[k][0] for k in layer if k in size), default=0.0) for layer in layers]
+    row_h = max(h for _, h in size.values()) + 0.18
+    margin, min_gap = 0.08, 0.45
+    need_w = sum(col_w) + min_gap * (n_cols - 1) + 2 * margin
+    need_h = row_h * max(map(len, layers)) + 2 * margin
+    box = ax.get_position()
+    W, H = box.width * fig.get_figwidth(), box.height * fig.get_figheight()
+    if need_w > W or need_h > H:  # too small for the boxes: grow the figure, not overlap them
+        fig.set_size_inches(fig.get_figwidth() * max(1, need_w / W),
+                            fig.get_figheight() * max(1, need_h / H))
+        W, H = max(W, need_w), max(H, need_h)
+    # axes in inches: x = column centres spread over the width, y = rows around the middle
+    gap = min((W - 2 * margin - sum(col_w)) / max(n_cols - 1, 1), 1.4)
+    left = (W - sum(col_w) - gap * (n_cols - 1)) / 2
+    cx = []
+    for w in col_w:
+        cx.append(left + w / 2)
+        left += w + gap
+    spacing = min(H / max(map(len, layers)), 1.5 * row_h)
+    pos = {}
+    for i, layer in enumerate(layers):
+        for r, k in enumerate(layer):
+            pos[k] = (cx[i], H / 2 + ((len(layer) - 1) / 2 - r) * spacing)
+    ax.set_xlim(0, W)
+    ax.set_ylim(0, H)
+    for k, t in texts.items():
+        t.set_position(pos[k])
+
+    pad = 0.07  # free space between a column's widest box and the arrows' turning points
+    for p, c, mult, keys in routes:
+        for m in range(mult):
+            dy = (m - (mult - 1) / 2) * 0.1  # x * x: two arrows side by side
+            (x0, y0), (x1, y1) = pos[keys[0]], pos[keys[-1]]
+            c0, c1 = column[keys[0]], column[keys[-1]]
+            pts = [(x0 + size[keys[0]][0] / 2, y0 + dy), (cx[c0] + col_w[c0] / 2 + pad, y0 + dy)]
+            for col, k in zip(range(c0 + 1, c1), keys[1:-1]):
+                pts += [(cx[col] - col_w[col] / 2 - pad, pos[k][1] + dy),
+                        (cx[col] + col_w[col] / 2 + pad, pos[k][1] + dy)]
+            end = (x1 - size[keys[-1]][0] / 2, y1 + dy)
+            pts += [(cx[c1] - col_w[c1] / 2 - pad, y1 + dy), end]
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, color="0.5", lw=1, zorder=1, solid_capstyle="butt")
+            ax.annotate("", xy=end, xytext=(end[0] - 0.05, end[1]), zorder=2,
+                        arrowprops=dict(arrowstyle="-|>", color="0.5", lw=1,
+                                        shrinkA=0, shrinkB=0, mutation_scale=8))
     return ax
 
 

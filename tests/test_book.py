@@ -123,6 +123,9 @@ def test_exercises_hide_solutions_and_drop_hidden_tests(book):
         public = "\n".join(re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source,
                                   flags=re.S) for c in nb.cells)
         assert page.count("Show solution") == sum(bool(m.get("solution")) for m in meta), f
+        checked = sum(bool(m.get("grade")) and bool(c.get("outputs")) for c, m in zip(nb.cells, meta))
+        assert text.count("these checks passed with the reference solution") == checked, \
+            f"{f}: a check cell's stored output is not labelled as the reference solution's"
         assert "HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text, f
         for cell, m in zip(nb.cells, meta):
             if not (m.get("grade") and "### BEGIN HIDDEN TESTS" in cell.source):
@@ -145,3 +148,61 @@ def test_chapters_offer_their_notebook_for_download(book):
         link = f'href="../_sources/{f}.ipynb"'
         assert link in page, f"{f}: no download-notebook button"
         assert (book / "_sources" / f"{f}.ipynb").exists()
+
+
+class VisibleText(HTMLParser):
+    """The prose a reader sees: text outside code, preformatted output, scripts and the math
+    containers that MathJax typesets (``span.math``, ``div.math``)."""
+
+    SKIP_TAGS = {"code", "pre", "script", "style", "textarea", "svg", "math"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack = []  # one flag per open element: does it hide its text?
+        self.chunks = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        classes = (dict(attrs).get("class") or "").split()
+        self.stack.append(tag in self.SKIP_TAGS or "math" in classes or "highlight" in classes)
+
+    def handle_startendtag(self, tag, attrs):
+        pass
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not any(self.stack):
+            self.chunks.append(data)
+
+
+RAW_TEX = re.compile(r"\$|\\\(|\\\[|\\sum|\^\{")
+
+
+def raw_tex_left(html_text: str) -> list[str]:
+    """Pieces of LaTeX that were not typeset: ``$``, ``\\(``, ``\\[``, ``\\sum`` or ``^{`` in the
+    visible prose (with a little context each)."""
+    parser = VisibleText()
+    parser.feed(html_text)
+    text = " ".join(parser.chunks)
+    return [text[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
+            for m in RAW_TEX.finditer(text)]
+
+
+def test_raw_tex_finder_sees_untypeset_math():
+    page = ('<p>typeset <span class="math notranslate nohighlight">\\(z^{(2)}_j\\)</span></p>'
+            '<pre>cost = $5</pre><div class="highlight"><span>x^{2}</span></div>')
+    assert raw_tex_left(page) == []
+    assert raw_tex_left("<ul><li><p>b^{(2)}j$. So</p></li></ul>")
+    assert raw_tex_left("<p>$z^{(2)}j = \\sum_k W</p>")
+
+
+def test_no_raw_latex_in_the_prose(book):
+    for page in pages_of(book):
+        left = raw_tex_left(page.read_text(encoding="utf-8"))
+        assert not left, f"{page.relative_to(book)} shows raw LaTeX: {left[:5]}"

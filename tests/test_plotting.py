@@ -107,3 +107,116 @@ def test_weight_images_draw_one_image_per_neuron():
     np.testing.assert_array_equal(images[1].get_array(), W[1].reshape(8, 8))
     with pytest.raises(ValueError, match="not square images"):
         plotting.plot_weight_images(np.zeros((2, 10)))
+
+
+# --- draw_graph: no arrow passes under a box that is not one of its ends ---------------------
+
+def _named(v, label):
+    v.label = label
+    return v
+
+
+def _chapter4_graphs():
+    """The graphs chapter 4 draws: f = (x·x)·y, the two-path example of 4.2, and the last layer
+    of the one-neuron-per-layer network with its loss."""
+    V = nn.Value
+    x, y = V(2.0, "x"), V(3.0, "y")
+    square = _named(_named(x * x, "x·x") * y, "f")
+    t, u = V(1.0, "t"), V(2.0, "u")
+    xx, yy, zz = _named(t * u, "x"), _named(u ** 2, "y"), _named(t + u, "z")
+    paths = _named(_named(xx * yy, "xy") + _named(zz ** 2, "z²"), "f")
+    w_L, a_prev, b_L = V(2.0, "w(L)"), V(0.6, "a(L-1)"), V(-0.5, "b(L)")
+    z_L = _named(_named(w_L * a_prev, "w·a") + b_L, "z(L)")
+    a_L = _named(z_L.sigmoid(), "a(L)")
+    loss = _named(_named(a_L + V(-1.0, "-y"), "a-y") ** 2, "C")
+    return {"x·x": (square, (5.5, 2.2)), "paths": (paths, (6.5, 2.9)),
+            "one neuron": (loss, (9, 3.2))}
+
+
+def _segment_hits_box(p, q, box, eps=1.0):
+    """Does the segment p→q pass through the rectangle (x0, y0, x1, y1) shrunk by eps pixels?
+    (Liang–Barsky clipping.)"""
+    x0, y0, x1, y1 = box[0] + eps, box[1] + eps, box[2] - eps, box[3] - eps
+    t0, t1 = 0.0, 1.0
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    for d, lo, hi, s in ((dx, x0, x1, p[0]), (dy, y0, y1, p[1])):
+        if d == 0:
+            if not lo < s < hi:
+                return False
+            continue
+        a, b = (lo - s) / d, (hi - s) / d
+        t0, t1 = max(t0, min(a, b)), min(t1, max(a, b))
+    return t0 < t1
+
+
+def _boxes_and_edges(ax):
+    """The boxes (display-pixel rectangles of the text frames) and the drawn arrows as polylines
+    in pixels: every Line2D and every annotation arrow (from its tail to its head)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    boxes = []
+    for t in ax.texts:
+        if t.get_bbox_patch() is not None:
+            e = t.get_bbox_patch().get_window_extent(r)
+            boxes.append((t.get_text().splitlines()[0], (e.x0, e.y0, e.x1, e.y1)))
+    edges = [ax.transData.transform(line.get_xydata()) for line in ax.lines]
+    for a in ax.texts:
+        if isinstance(a, plt.matplotlib.text.Annotation) and a.arrow_patch is not None:
+            edges.append(ax.transData.transform([a.xyann, a.xy]))
+    return boxes, edges
+
+
+def _inside(point, box, tol=3.0):
+    return box[0] - tol <= point[0] <= box[2] + tol and box[1] - tol <= point[1] <= box[3] + tol
+
+
+def edges_through_boxes(ax):
+    """(box name, edge) for every arrow that passes through a box that is not one of its ends."""
+    boxes, edges = _boxes_and_edges(ax)
+    bad = []
+    for line in edges:
+        ends = {name for name, b in boxes if _inside(line[0], b) or _inside(line[-1], b)}
+        for name, b in boxes:
+            if name not in ends and any(_segment_hits_box(p, q, b)
+                                        for p, q in zip(line[:-1], line[1:])):
+                bad.append((name, np.round(line).tolist()))
+    return bad
+
+
+def test_segment_box_intersection():
+    box = (0, 0, 10, 10)
+    assert _segment_hits_box((-5, 5), (15, 5), box)          # straight through
+    assert _segment_hits_box((-5, -5), (15, 15), box)        # diagonal
+    assert not _segment_hits_box((-5, 12), (15, 12), box)    # passes above
+    assert not _segment_hits_box((-5, 5), (-1, 5), box)     # stops short
+    assert not _segment_hits_box((-5, 5), (5, 20), box)      # misses the corner
+
+
+@pytest.mark.parametrize("name", ["x·x", "paths", "one neuron"])
+def test_graph_arrows_never_pass_under_another_box(name):
+    out, figsize = _chapter4_graphs()[name]
+    out.backward()
+    fig, ax = plt.subplots(figsize=figsize)
+    plotting.draw_graph(out, ax=ax)
+    boxes, edges = _boxes_and_edges(ax)
+    assert len(boxes) == len(out.graph())
+    n_edges = sum(len(v.parents) for v in out.graph())
+    assert len(edges) >= n_edges  # every edge drawn (a line and an arrow head each)
+    assert edges_through_boxes(ax) == []
+    # no two boxes overlap
+    for i, (_, a) in enumerate(boxes):
+        for _, b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+    plt.close(fig)
+
+
+def test_crossing_detector_flags_an_arrow_under_a_box():
+    fig, ax = plt.subplots(figsize=(5, 2))
+    ax.set_xlim(0, 3)
+    ax.set_ylim(-1, 1)
+    for x, label in enumerate("abc"):
+        ax.text(x + 0.5, 0, label, bbox=dict(boxstyle="round"), ha="center", va="center")
+    ax.annotate("", xy=(2.4, 0), xytext=(0.6, 0), arrowprops=dict(arrowstyle="->"))
+    assert [name for name, _ in edges_through_boxes(ax)] == ["b"]
+    plt.close(fig)

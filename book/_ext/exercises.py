@@ -4,6 +4,8 @@
 * Hidden tests (between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``) are removed
   from the page; the visible tests stay.
 * nbgrader's marker comments (``### BEGIN SOLUTION`` …) are dropped as noise.
+* The stored output of a check cell comes from the reference solution, not from the reader's
+  answer: a caption above it says so.
 
 The notebook itself is untouched: in Jupyter the instructor still sees everything.
 """
@@ -14,6 +16,8 @@ from docutils import nodes
 HIDDEN_TESTS = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[ \t]*\n?",
                           re.S | re.M)
 SOLUTION_MARKERS = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", re.M)
+REFERENCE_NOTE = ("Stored output: these checks passed with the reference solution. "
+                  "Run them in Jupyter to check your own answer.")
 
 
 def _clean(text: str) -> str:
@@ -32,6 +36,13 @@ def process(app, doctree):
             cell["hide_mode"] = "input"
             cell["prompt_show"] = "Show solution"
             cell["prompt_hide"] = "Hide solution"
+        if meta.get("grade"):
+            for output in cell.findall(nodes.container):
+                if output.get("nb_element") == "cell_code_output":
+                    note = nodes.paragraph("", "", nodes.emphasis(text=REFERENCE_NOTE),
+                                           classes=["exercise-reference-output"])
+                    output.insert(0, note)
+                    break
         for block in cell.findall(nodes.literal_block):
             text = block.astext()
             cleaned = _clean(text)
