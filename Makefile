@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make book` and `make test`. Both create .venv on first use and
-# install everything pinned in requirements.txt, then nnlib itself (editable).
+# install everything pinned in requirements.txt, then nnlib and homework (editable).
 PYTHON ?= python3
 # One BLAS thread: the book's matrices are small, threads only add overhead on a busy 2-core
 # machine, and a fixed summation order keeps every printed number the same from run to run.
@@ -10,13 +10,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book lite test lab student grade bench bench-live clean
+.PHONY: book lite test check lab student grade bench bench-live lock clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml homework/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e homework
 	touch $@
 
 ## book: build the HTML book into _build/html (runs the chapters; unchanged ones come from the cache;
@@ -35,6 +35,10 @@ lite: $(STAMP)
 ## test: unit tests, strict nbval over every chapter, and the book build
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## check: nnlib's unit tests only (no notebooks, book, homework or browser), well under a minute
+check: $(STAMP)
+	$(BIN)/python -m pytest -o addopts="" -q -m "not book and not homework and not browser" tests/
 
 ## lab: open the chapters in JupyterLab with live widgets
 lab: $(STAMP)
@@ -61,6 +65,14 @@ bench: $(STAMP)
 bench-live: $(STAMP)
 	$(BIN)/python benchmarks/live.py
 	$(BIN)/python benchmarks/bench.py --render-only --out book/benchmarks.md
+
+## lock: regenerate the pinned requirements.txt from requirements.in (pip-tools' pip-compile,
+##       in a throw-away venv; keeps the current pins unless requirements.in asks otherwise)
+lock:
+	$(PYTHON) -m venv _build/lock-venv
+	_build/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	_build/lock-venv/bin/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links \
+		--output-file=requirements.txt requirements.in
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

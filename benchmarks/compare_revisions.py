@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--only", default="", help="run only configurations containing this")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from bench import CONFIGS
@@ -94,6 +95,8 @@ def main() -> None:
 
     rows = []
     for key, data_name, _, _ in CONFIGS:
+        if args.only not in key:
+            continue
         epochs = 10 if data_name == "digits" else 2
         for label in trees:  # warm-up
             ask(label, key, 1)

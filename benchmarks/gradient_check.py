@@ -35,7 +35,7 @@ def main():
                 if b.ndim == 1:
                     b[:] = rng.normal(size=b.shape)  # non-zero biases keep ReLU off its kink
             X = rng.normal(size=(6, 5))
-            result = nn.gradient_check(net, loss, X, targets(loss, rng, 6, 3))
+            result = nn.gradient_check(net, X, targets(loss, rng, 6, 3), loss)
             worst = max(worst, result.max_relative_error)
             print(f"{act:<18}{loss:<36}{result.max_relative_error:.1e}")
     print(f"\nlargest relative error over all pairs: {worst:.1e}")

@@ -84,13 +84,18 @@ class GradientCheck:
         return f"GradientCheck(max relative error {self.max_relative_error:.1e}; {rows})"
 
 
-def gradient_check(net, loss, X, y, eps: float = 1e-6) -> GradientCheck:
+def gradient_check(net, X, y, loss, eps: float = 1e-6) -> GradientCheck:
     r"""Compare ``net.backward``'s gradients with central differences for **every** parameter.
 
     Returns a ``GradientCheck`` whose ``max_relative_error`` is below about 1e-7 in float64 when
     backpropagation is right (see ``relative_error`` for the definition). Keep the network small:
     the cost is two forward passes per parameter.
     """
+    from .losses import Loss
+
+    if isinstance(X, (str, Loss)) or (isinstance(X, type) and issubclass(X, Loss)):
+        raise TypeError("gradient_check(net, X, y, loss) takes the loss last, like evaluate and "
+                        f"fit; got the loss {X!r} in the place of X")
     loss = get_loss(loss)
     params = net.parameters()
     if any(p.dtype != np.float64 for _, p in params):

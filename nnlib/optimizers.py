@@ -5,7 +5,10 @@ allocates a new array for every parameter at every step; here each optimizer kee
 buffer per parameter and writes into ``W`` itself (measured in ``benchmarks/``).
 
 Usage: ``opt.step(net)`` after ``net.backward(...)``, or ``opt.step_arrays(params, grads)``
-with two lists of arrays.
+with two lists of arrays. Each ``update`` method is its docstring's formula, one line per
+symbol. An optimizer belongs to the parameters it first updates (its velocities, moments and
+step count are theirs): using it on another network raises an error; ``reset()`` starts afresh.
+Optimizers can also be made by name: ``get_optimizer("adam", lr=0.01)``.
 """
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def data():
 
 
 def test_gradient_check_passes_on_a_correct_network(data):
-    result = gradient_check(mlp([3, 4, 2], "tanh", seed=0), "mse", *data)
+    result = gradient_check(mlp([3, 4, 2], "tanh", seed=0), *data, "mse")
     assert isinstance(result, GradientCheck)
     assert set(result.errors) == {"0.W", "0.b", "2.W", "2.b"}
     assert result.passed() and result.max_relative_error < 1e-7
@@ -128,7 +128,7 @@ def test_gradient_check_passes_on_a_correct_network(data):
 
 def test_gradient_check_catches_a_wrong_backward(data):
     net = Sequential([WrongBackwardDense(3, 4, seed=0), Tanh(), Dense(4, 2, seed=1)])
-    result = gradient_check(net, MSE(), *data)
+    result = gradient_check(net, *data, MSE())
     assert not result.passed()
     assert result.errors["0.W"] == pytest.approx(1 / 3, rel=1e-6)  # |2g - g| / (|2g| + |g|)
     assert result.errors["2.W"] < 1e-7
@@ -137,7 +137,7 @@ def test_gradient_check_catches_a_wrong_backward(data):
 def test_gradient_check_leaves_the_parameters_unchanged(data):
     net = mlp([3, 4, 2], "sigmoid", seed=0)
     before = [p.copy() for _, p in net.parameters()]
-    gradient_check(net, "mse", *data)
+    gradient_check(net, *data, "mse")
     for a, (_, b) in zip(before, net.parameters()):
         np.testing.assert_array_equal(a, b)
 
@@ -145,7 +145,7 @@ def test_gradient_check_leaves_the_parameters_unchanged(data):
 def test_gradient_check_on_float32_network_raises(data):
     net = mlp([3, 4, 2], seed=0, dtype=np.float32)
     with pytest.raises(TypeError, match="gradient_check needs a float64 network: float32 rounding"):
-        gradient_check(net, "mse", *data)
+        gradient_check(net, *data, "mse")
 
 
 def test_passed_uses_the_tolerance():

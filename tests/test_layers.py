@@ -191,7 +191,7 @@ def test_gradients_match_independent_central_differences(case):
 def test_gradient_check_of_a_dense_network_with_mse(case, bias):
     d, X, V = case
     net = Sequential([Dense(d.n_in, d.n_out, bias=bias, seed=3)])
-    result = gradient_check(net, MSE(), X, V)
+    result = gradient_check(net, X, V, MSE())
     assert set(result.errors) == ({"0.W", "0.b"} if bias else {"0.W"})
     assert result.max_relative_error < TOL
 

@@ -228,7 +228,7 @@ def test_gradient_check_through_a_dense_layer(case):
          "binary": lambda: rng.integers(0, 2, size=(5, k)).astype(float),
          "onehot": lambda: np.eye(k)[rng.integers(0, k, 5)],
          "labels": lambda: rng.integers(0, k, 5)}[kind]()
-    assert gradient_check(net, loss, X, y).max_relative_error < TOL
+    assert gradient_check(net, X, y, loss).max_relative_error < TOL
 
 
 def test_single_example_gradient_is_one_dimensional():

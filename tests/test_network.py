@@ -151,7 +151,7 @@ def test_backward_matches_gradient_check(case):
     X = rng.normal(size=(6, 4))
     y = targets(kind, 6, net.layers[-1].n_out if isinstance(net.layers[-1], Dense)
                 else net.layers[-2].n_out, rng)
-    result = gradient_check(net, loss, X, y)
+    result = gradient_check(net, X, y, loss)
     assert set(result.errors) == {name for name, _ in net.parameters()}
     assert result.max_relative_error < TOL, result
 
