@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab student grade bench clean
+.PHONY: book test lab outputs student grade bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -29,9 +29,16 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## lab: open the chapters in JupyterLab with live widgets
+## lab: open the chapters in JupyterLab with live widgets (and the jupyterlab-myst extension, which
+##      renders the prose as the book does). A saved chapter is stored without live widget views,
+##      which a new kernel could not show ("model not found").
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab chapters/ --FileContentsManager.pre_save_hook=chaptertools.execute.pre_save_hook
+
+## outputs: run every chapter (or CHAPTERS="01 03") from a fresh kernel and store it exactly as
+##          JupyterLab would save it, with the prose's {eval} numbers (python -m chaptertools execute)
+outputs: $(STAMP)
+	$(BIN)/python -m chaptertools execute $(if $(CHAPTERS),$(foreach c,$(CHAPTERS),$(wildcard chapters/$(c)_*.ipynb)),chapters/[0-9][0-9]_*.ipynb)
 
 ## student: student editions of every chapter (or CHAPTERS="01 03") into _build/student
 student: $(STAMP)

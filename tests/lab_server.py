@@ -79,6 +79,7 @@ class LabServer:
              "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
              "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
              f"--ServerApp.root_dir={self.root}", "--LabApp.expose_app_in_browser=True",
+             "--FileContentsManager.pre_save_hook=chaptertools.execute.pre_save_hook",
              "--allow-root"], cwd=self.root, env=env, stdout=self.log,
             stderr=subprocess.STDOUT)
         deadline = time.monotonic() + self.timeout
@@ -128,10 +129,27 @@ def wait_idle(page, timeout=120_000):
 
 
 def open_notebook(page, lab, name):
-    page.goto(lab.url(name), wait_until="load")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    """Open ``name`` (the page is loaded the first time; later, the file is opened in the page)."""
+    if page.evaluate("() => !!window.jupyterapp"):
+        command(page, "docmanager:open", {"path": name})
+        page.wait_for_function(
+            "n => { const w = window.jupyterapp.shell.currentWidget;"
+            " return w && w.context && w.context.path === n; }", arg=name, timeout=60_000)
+    else:
+        page.goto(lab.url(name), wait_until="load")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     wait_idle(page)
     page.wait_for_timeout(1500)  # markdown and outputs render after the model loads
+
+
+def close_all(page):
+    """Close every tab without saving and shut its kernel down."""
+    page.evaluate("""async () => { const app = window.jupyterapp;
+        for (const w of Array.from(app.shell.widgets('main'))) {
+            if (w.sessionContext) { await w.sessionContext.shutdown(); }
+            if (w.context) { w.context.model.dirty = false; }
+            w.dispose(); } }""")
+    page.wait_for_timeout(1000)
 
 
 def command(page, cmd, args=None):
