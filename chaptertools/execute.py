@@ -14,11 +14,11 @@ What is stored, beyond nbclient's outputs:
 """
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import nbformat
+from jupyter_core.utils import run_sync
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
@@ -103,7 +103,7 @@ def execute(path, timeout: int = 600) -> Path:
     """Execute the notebook at ``path`` in place (cwd: its folder) and normalise it."""
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    asyncio.run(_run(nb, path.parent, timeout))
+    run_sync(_run)(nb, path.parent, timeout)  # works inside a running event loop too
     for index, cell in enumerate(nb.cells):  # "raises-exception" lets an exercise cell fail
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":

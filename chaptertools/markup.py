@@ -9,6 +9,9 @@
   taken from the chapter's ``\\tag{1.4}\\label{eq:x}``: jupyterlab-myst typesets math with KaTeX,
   which has no ``\\eqref``; a link with the number reads the same everywhere and still jumps to
   the equation in the book (MathJax's anchor). Re-running refreshes the numbers.
+* Display math ``$$ … $$`` (a block of its own) → ``\begin{equation*} … \end{equation*}``.
+  Both render it the same, with its ``\tag``; the starred environment tells jupyterlab-myst not
+  to add numbers of its own, which would otherwise stand next to the book's (1.3) as (6).
 * Exercise cells (nbgrader solution and graded test cells) get the tag ``raises-exception``:
   in a student's copy an unfinished exercise raises, and without the tag JupyterLab's Run All
   stops there (the kernel drops every queued cell after an error). With it, the failure is shown
@@ -27,6 +30,7 @@ EQREF_MATH = re.compile(r"\$\\eqref\{([^}]+)\}\$")
 EQREF_LINK = re.compile(r'<a class="eqref" href="#mjx-eqn%3A[^"]*" data-label="([^"]+)">'
                         r'\([^)<]*\)</a>')
 TAG_LABEL = re.compile(r"\\tag\{([^}]+)\}\s*\\label\{([^}]+)\}|\\label\{([^}]+)\}\s*\\tag\{([^}]+)\}")
+DISPLAY_MATH = re.compile(r"(?:(?<=\n\n)|^)\$\$(.+?)\$\$(?=\n\n|\n?$)", re.S)
 GLUE_IMPORT = re.compile(r"^from myst_nb import glue[ \t]*$", re.M)
 NEW_IMPORT = "from nnlib.glue import glue, glued"
 
@@ -51,6 +55,8 @@ def _eqref_link(label: str, numbers: dict[str, str]) -> str:
 
 
 def convert_markdown(text: str, numbers: dict[str, str]) -> str:
+    text = DISPLAY_MATH.sub(lambda m: "\\begin{equation*}\n" + m.group(1).strip("\n")
+                            + "\n\\end{equation*}", text)
     text = GLUE_ROLE.sub(lambda m: f"{{eval}}`glued.{m.group(1)}`", text)
     text = EQREF_MATH.sub(lambda m: _eqref_link(m.group(1), numbers), text)
     return EQREF_LINK.sub(lambda m: _eqref_link(m.group(1), numbers), text)
