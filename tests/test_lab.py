@@ -119,6 +119,11 @@ def test_saved_chapter_reopens_without_model_errors(page):
     command(page, "docmanager:save")
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
                            timeout=20_000)
+    saved = nbformat.read(page.lab.root / CHAPTER.name, 4)  # as `make lab` stores it
+    assert "widgets" not in saved.metadata
+    assert not any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                   for c in saved.cells for o in c.get("outputs", [])), \
+        "the saved chapter keeps live widget views that a new kernel cannot show"
     close_all(page)
     open_notebook(page, page.lab, CHAPTER.name)
     page.wait_for_timeout(3000)
