@@ -28,6 +28,8 @@ def main(argv=None) -> int:
                 print(f"converted {path}")
             else:
                 print(f"unchanged {path}")
+            for problem in markup.forward_references(nb):
+                print(f"  {path}: {problem}")
         else:
             start = time.perf_counter()
             run.execute(path, timeout=args.timeout)

@@ -88,3 +88,36 @@ def convert(nb) -> bool:
         nb.metadata.setdefault("mystnb", {})["execution_mode"] = "inline"
         changed = True
     return changed
+
+
+GLUE_CALL = re.compile(r"""\bglue\(\s*(f?)["']([^"']+)["']""")
+
+
+def forward_references(nb) -> list[str]:
+    """Text that uses a glued value before the code cell that glues it (the book and JupyterLab's
+    Run All evaluate ``{eval}`` where the text stands, so such a value is missing there): one
+    message per case, naming the cells. Names glued with an f-string are matched as patterns."""
+    glued_at: dict[str, int] = {}
+    patterns: list[tuple[re.Pattern, int]] = []
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            for fstring, name in GLUE_CALL.findall(cell.source):
+                if fstring:
+                    patterns.append((re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+",
+                                                       re.escape(name)) + "$"), k))
+                else:
+                    glued_at.setdefault(name, k)
+    problems = []
+    for k, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for name in re.findall(r"\{eval\}`glued\.(\w+)`", cell.source):
+            where = glued_at.get(name)
+            if where is None:
+                where = min((i for p, i in patterns if p.match(name)), default=None)
+            if where is None:
+                problems.append(f"markdown cell {k}: glued.{name} is never glued")
+            elif where > k:
+                problems.append(f"markdown cell {k} uses glued.{name}, glued later in code cell "
+                                f"{where}: move the text below that cell (or the glue above)")
+    return problems

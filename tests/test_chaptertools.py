@@ -79,3 +79,15 @@ def test_widget_views_are_stripped_on_save_but_the_fallback_stays():
     data = model["content"]["cells"][0]["outputs"][0]["data"]
     assert WIDGET not in data and "text/html" in data
     assert "widgets" not in model["content"]["metadata"]
+
+
+def test_forward_references_are_reported():
+    nb = book_notebook()
+    nb.cells.insert(1, new_markdown_cell("Early: {glue:text}`n_things`."))
+    nb.cells.insert(0, new_code_cell('for k in ["a"]:\n    glue(f"race_{k}", "1")'))
+    nb.cells.append(new_markdown_cell("{glue:text}`race_a` and {glue:text}`missing`"))
+    markup.convert(nb)
+    problems = markup.forward_references(nb)
+    assert any("uses glued.n_things, glued later" in p for p in problems)
+    assert any("glued.missing is never glued" in p for p in problems)
+    assert not any("race_a" in p for p in problems)
