@@ -66,8 +66,8 @@ class LabServer:
                    JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
                    JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
                    JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MPLBACKEND="")
-        env.pop("MPLBACKEND")
+                   OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        env.pop("MPLBACKEND", None)  # the kernels use the inline backend, as for a student
         for rel, values in SETTINGS.items():
             f = tmp / "settings" / rel
             f.parent.mkdir(parents=True, exist_ok=True)
@@ -199,9 +199,9 @@ if __name__ == "__main__":  # screenshots of a chapter before/after Run All
         page = b.new_page(viewport={"width": 1280, "height": 900})
         open_notebook(page, lab, nb.name)
         print("dirty after open:", is_dirty(page))
-        sel = [("prose", "text=/images of/"), ("keyidea", "text=Learning needs slopes"),
-               ("explorer", ".jp-OutputArea-output:has(img), .nnlib-explorer"),
-               ("exercise", "text=Exercise 2: one sigmoid neuron")]
+        sel = [("numbers", ".jp-MarkdownCell:has-text('images. Here is the first one')"),
+               ("keyidea", ".jp-MarkdownCell:has-text('Learning needs slopes')"),
+               ("explorer", ".jp-OutputArea-output:has(.nnlib-explorer), .widget-vbox")]
         for s in screenshots(page, ROOT / "_build" / "screenshots" / f"lab-{label}-open", sel):
             print(s)
         run_all(page)
