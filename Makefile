@@ -10,13 +10,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book lite test check lab student grade bench bench-live lock clean
+.PHONY: book lite test check lab outputs student grade bench bench-live lock clean
 
-$(STAMP): requirements.txt pyproject.toml homework/pyproject.toml
+$(STAMP): requirements.txt pyproject.toml homework/pyproject.toml chaptertools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e homework
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e . -e homework -e chaptertools
 	touch $@
 
 ## book: build the HTML book into _build/html (runs the chapters; unchanged ones come from the cache;
@@ -38,11 +38,18 @@ test: $(STAMP)
 
 ## check: nnlib's unit tests only (no notebooks, book, homework or browser), well under a minute
 check: $(STAMP)
-	$(BIN)/python -m pytest -o addopts="" -q -m "not book and not homework and not browser" tests/
+	$(BIN)/python -m pytest -o addopts="" -q -m "not book and not homework and not browser and not compat and not exercises and not slow" tests/
 
-## lab: open the chapters in JupyterLab with live widgets
+## lab: open the chapters in JupyterLab with live widgets (and the jupyterlab-myst extension, which
+##      renders the prose as the book does). A saved chapter is stored without live widget views,
+##      which a new kernel could not show ("model not found").
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab chapters/ --FileContentsManager.pre_save_hook=chaptertools.execute.pre_save_hook
+
+## outputs: run every chapter (or CHAPTERS="01 03") from a fresh kernel and store it exactly as
+##          JupyterLab would save it, with the prose's {eval} numbers (python -m chaptertools execute)
+outputs: $(STAMP)
+	$(BIN)/python -m chaptertools execute $(if $(CHAPTERS),$(foreach c,$(CHAPTERS),$(wildcard chapters/$(c)_*.ipynb)),chapters/[0-9][0-9]_*.ipynb)
 
 ## student: student editions of every chapter (or CHAPTERS="01 03") into _build/student
 student: $(STAMP)

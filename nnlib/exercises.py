@@ -12,7 +12,15 @@ import numpy as np
 
 
 class ExerciseFailed(AssertionError):
-    """An exercise check failed; the message explains why."""
+    """An exercise check failed; the message explains why.
+
+    In Jupyter (JupyterLab, the notebook, nbgrader's feedback) the failure is shown as the message
+    alone: IPython asks an exception for ``_render_traceback_`` before it formats a traceback, and
+    the frames inside ``nnlib.exercises`` would only hide what the student needs to read.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[1;31mCheck failed:\x1b[0m {self}"]
 
 
 def _show(x) -> str:

@@ -34,16 +34,29 @@ import numpy as np
 from ._checks import describe
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: pixels per inch of a figure shown in a notebook (matplotlib's default ``figure.dpi``, which
+#: the inline backend keeps), and how much sharper the live view draws (2: HiDPI screens)
+INLINE_DPI = 100
+LIVE_SCALE = 2
+#: shown by the no-kernel view where its script cannot run (an untrusted or not-yet-run notebook);
+#: the script hides it in the book and wherever it runs
+RUN_NOTE = "Run this cell to use the sliders."
 
 
 @dataclass
 class Slider:
-    """A slider over a fixed list of ``values`` (numbers), starting at ``value``."""
+    """A slider over a fixed list of ``values`` (numbers), starting at ``value``.
+
+    ``live_step``: with a kernel, the live slider moves in steps of this size from the smallest
+    to the largest value (finer than the precomputed frames; only for a ``draw`` that accepts
+    any number in between). None: the live slider offers ``values``, as the book does.
+    """
 
     values: Sequence[float]
     value: Any = None
     label: str | None = None
     fmt: str = "{:g}"
+    live_step: float | None = None
 
 
 @dataclass
@@ -113,6 +126,7 @@ class Frame:
 
     png: bytes
     text: str
+    width: int = 0  # live frames: the width to show the picture at, in CSS pixels
 
 
 @dataclass
@@ -199,6 +213,7 @@ class Explorer:
                 parts.append(f'<label>{html.escape(c.label)} <select data-i="{i}" '
                              f'aria-label="{html.escape(c.label)}">{opts}</select></label>')
         parts.append("</div>")
+        parts.append(f'<p class="nnlib-run-note"><em>{html.escape(RUN_NOTE)}</em></p>')
         alt = html.escape(self.title or "interactive figure")
         parts.append(f'<img class="nnlib-frame" alt="{alt}" '
                      f'src="data:image/png;base64,{pngs[png_index[first.png]]}">')
@@ -209,24 +224,53 @@ class Explorer:
         return "".join(parts)
 
     # ---------------------------------------------------------------- live widget
+    def live_frame(self, **values) -> Frame:
+        """A frame for the live view: any slider value, drawn at ``LIVE_SCALE`` × the size a
+        figure has in the chapter (matplotlib's inline ``figure.dpi``), for a sharp picture
+        shown at that size. Not cached: the kernel draws it when a control moves."""
+        import matplotlib.pyplot as plt
+
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), plt.ioff():
+            result = self.draw(**{n: values.get(n, c.value) for n, c in self.controls.items()})
+            fig = result if hasattr(result, "savefig") else (
+                result.figure if hasattr(result, "figure") else plt.gcf())
+            width = fig.get_figwidth() * INLINE_DPI
+            fig.set_dpi(INLINE_DPI * LIVE_SCALE)
+            fig.canvas.draw()
+            out = io.BytesIO()
+            from PIL import Image
+
+            Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()
+                             ).convert("RGB").save(out, format="PNG", compress_level=1)
+            plt.close(fig)
+        return Frame(out.getvalue(), text.getvalue().rstrip("\n"), round(width))
+
     def widget(self):
-        """The live ipywidgets view (controls, picture, printed text), drawn from the same frames."""
+        """The live ipywidgets view: controls, picture (drawn by the kernel at every move) and
+        printed text."""
         import ipywidgets as W
 
-        image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
         text = W.HTML()
         boxes = {}
+        style = {"description_width": "initial"}
         for name, c in self.controls.items():
-            opts = [(c.fmt.format(v), v) for v in _values(c)]
-            cls = W.SelectionSlider if isinstance(c, Slider) else W.Dropdown
-            boxes[name] = cls(options=opts, value=c.value, description=c.label,
-                              style={"description_width": "initial"},
-                              continuous_update=True) if cls is W.SelectionSlider else \
-                cls(options=opts, value=c.value, description=c.label,
-                    style={"description_width": "initial"})
+            if isinstance(c, Slider) and c.live_step:
+                boxes[name] = W.FloatSlider(value=c.value, min=min(c.values), max=max(c.values),
+                                            step=c.live_step, description=c.label, style=style,
+                                            continuous_update=True, readout_format=".3g")
+            elif isinstance(c, Slider):
+                boxes[name] = W.SelectionSlider(options=[(c.fmt.format(v), v) for v in c.values],
+                                                value=c.value, description=c.label, style=style,
+                                                continuous_update=True)
+            else:
+                boxes[name] = W.Dropdown(options=[(c.fmt.format(v), v) for v in c.options],
+                                         value=c.value, description=c.label, style=style)
 
         def update(_=None):
-            f = self.frame(**{n: b.value for n, b in boxes.items()})
+            f = self.live_frame(**{n: b.value for n, b in boxes.items()})
+            image.layout.width = f"{f.width}px"
             image.value = f.png
             text.value = f"<pre>{html.escape(f.text)}</pre>" if f.text else ""
 
@@ -288,7 +332,7 @@ def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80
 _SWITCHER_JS = """(function(){var root=document.currentScript.parentElement;
 var d=JSON.parse(root.querySelector('.nnlib-data').textContent);
 var img=root.querySelector('.nnlib-frame'),pre=root.querySelector('.nnlib-text');
-var ctl=root.querySelectorAll('[data-i]');
+var ctl=root.querySelectorAll('[data-i]');root.querySelector('.nnlib-run-note').hidden=true;
 function show(){var k=0;ctl.forEach(function(c){var i=+c.dataset.i,v=+c.value;k=k*d.sizes[i]+v;
 var o=c.parentElement.querySelector('output');if(o){o.textContent=d.labels[i][v];}});
 var f=d.frames[k];img.src='data:image/png;base64,'+d.pngs[f[0]];

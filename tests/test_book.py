@@ -101,6 +101,23 @@ def test_glued_numbers_are_resolved(book):
     for f in toc_files():
         page = (book / f"{f}.html").read_text(encoding="utf-8")
         assert "{glue" not in page, f"{f}: a glue reference was not filled in"
+        assert "{eval}" not in page, f"{f}: an {{eval}} expression was not filled in"
+
+
+def test_numbers_stored_for_jupyterlab_match_the_book(book):
+    """`make outputs` stores each {eval} value for JupyterLab; the book computes them afresh. A
+    stored value missing from the page means the chapter needs `make outputs` again."""
+    import nbformat
+
+    for f in toc_files():
+        if not f.startswith("chapters/"):
+            continue
+        nb = nbformat.read(ROOT / f"{f}.ipynb", 4)
+        text = page_text((book / f"{f}.html").read_text(encoding="utf-8"))
+        for cell in nb.cells:
+            for e in cell.metadata.get("user_expressions", []):
+                value = e["result"]["data"]["text/plain"]
+                assert value in text, f"{f}: stored {e['expression']} = {value} is not in the book"
 
 
 def page_text(page: str) -> str:

@@ -1,4 +1,5 @@
 """nnlib.widgets: one explorer gives a live widget and a no-kernel HTML fallback."""
+import io
 import json
 import re
 
@@ -6,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from nnlib.widgets import WIDGET_VIEW, Dropdown, Slider, _flat_index, explore, figure_png
+from nnlib.widgets import (INLINE_DPI, LIVE_SCALE, RUN_NOTE, WIDGET_VIEW, Dropdown, Slider,
+                           _flat_index, explore, figure_png)
 
 
 def draw_line(w, b=0.0, kind="linear"):
@@ -90,10 +92,38 @@ def test_live_widget_shows_the_frame_of_the_chosen_values():
     box = ex.widget()
     slider = box.children[0].children[0]
     image = box.children[1]
-    assert image.value == ex.frame(w=2).png
+    assert image.value == ex.live_frame(w=2).png
     slider.value = 3
-    assert image.value == ex.frame(w=3).png
+    assert image.value == ex.live_frame(w=3).png
     assert "w=3" in box.children[2].value
+
+
+def test_live_picture_is_sharp_at_the_size_of_a_chapter_figure():
+    from PIL import Image
+
+    ex = explore(draw_line, w=[1, 2, 3])
+    box = ex.widget()
+    image = box.children[1]
+    fig = draw_line(2)
+    width_px = fig.get_figwidth() * INLINE_DPI
+    assert image.layout.width == f"{round(width_px)}px"
+    # twice as many pixels as it is shown wide (HiDPI), unlike the fallback's 80-dpi frames
+    assert Image.open(io.BytesIO(image.value)).size[0] == round(width_px * LIVE_SCALE)
+
+
+def test_live_step_gives_a_finer_live_slider_than_the_frames():
+    ex = explore(draw_line, w=Slider([1, 2, 3], value=2, live_step=0.25))
+    box = ex.widget()
+    slider = box.children[0].children[0]
+    slider.value = 2.25  # between two precomputed frames
+    assert "w=2.25" in box.children[2].value
+    assert len(ex.frames()) == 3  # the book still gets the three frames
+
+
+def test_no_kernel_view_says_how_to_use_the_sliders():
+    page = explore(draw_line, w=[1, 2]).to_html()
+    assert RUN_NOTE in page  # shown where the script cannot run (untrusted JupyterLab)
+    assert ".nnlib-run-note').hidden=true" in page  # hidden by the script everywhere else
 
 
 def test_figure_png_is_small():
