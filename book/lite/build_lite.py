@@ -123,25 +123,6 @@ def pip_download(requirement: str, file_name: str, sha256: str) -> Path:
     return path
 
 
-def shim_wheel() -> Path:
-    """A wheel of book/lite/shim/myst_nb: the chapters' ``glue`` calls, without myst-nb."""
-    name, version = "nnbook_myst_nb_shim", "1.0"
-    dist = f"{name}-{version}.dist-info"
-    files = {f"myst_nb/{p.name}": p.read_bytes() for p in sorted((HERE / "shim/myst_nb").glob("*.py"))}
-    files[f"{dist}/METADATA"] = (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                                 "Summary: myst_nb.glue for the in-browser book\n").encode()
-    files[f"{dist}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: build_lite\nRoot-Is-Purelib: true\n"
-                              b"Tag: py3-none-any\n")
-    record = [f"{n},sha256={base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b'=').decode()},{len(d)}"
-              for n, d in files.items()]
-    files[f"{dist}/RECORD"] = ("\n".join(record + [f"{dist}/RECORD,,"]) + "\n").encode()
-    path = CACHE / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as zf:
-        for n, d in files.items():
-            zf.writestr(zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0)), d)
-    return path
-
-
 def nnlib_wheel() -> Path:
     """nnlib's own wheel, built from this checkout."""
     out = CACHE / "nnlib-wheel"
@@ -219,12 +200,6 @@ def assemble_pyodide(dest: Path) -> list[dict]:
     version = wheel.name.split("-")[1]
     extra["nnlib"] = (wheel.name, sha256_of(wheel.read_bytes()), ["nnlib"], NNLIB_DEPENDS, version)
     shipped.append({"name": "nnlib", "version": version, "file": wheel.name,
-                    "source": "this book"})
-    shim = shim_wheel()
-    shutil.copy(shim, dest / shim.name)
-    extra["nnbook-myst-nb-shim"] = (shim.name, sha256_of(shim.read_bytes()), ["myst_nb"],
-                                    ["ipython"], "1.0")
-    shipped.append({"name": "myst_nb stand-in", "version": "1.0", "file": shim.name,
                     "source": "this book"})
 
     # Our wheels join the lock, so that the kernel's start-up (`piplite.install('comm')`) and
