@@ -52,7 +52,10 @@ def visit(context, url: str, marker: str, reload: bool = False, page=None) -> di
     page = page or context.new_page()
     # Listeners only collect (a Playwright call inside a listener would stall the page's events);
     # the sizes are read afterwards.
-    page.on("requestfinished", finished.append)
+    def collect(request):
+        finished.append(request)
+
+    page.on("requestfinished", collect)
     t0 = time.perf_counter()
     if reload:
         page.reload(wait_until="load")
@@ -82,7 +85,7 @@ def visit(context, url: str, marker: str, reload: bool = False, page=None) -> di
         "() => [...document.querySelectorAll('.jp-Notebook .jp-InputArea-prompt')]"
         ".every(e => !e.textContent.includes('*'))", timeout=300_000, polling=100)
     first_output = time.perf_counter() - t0
-    page.remove_listener("requestfinished", finished.append)
+    page.remove_listener("requestfinished", collect)
     sizes = []
     for request in finished:
         try:
@@ -121,8 +124,11 @@ def main(argv=None) -> int:
             "--disable-component-update", "--no-first-run"])
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         outside = []  # requests to anywhere but this server (there should be none)
-        context.on("request", lambda r: None if r.url.startswith((site, "data:", "blob:"))
-                   else outside.append(r.url))
+        def record(request):
+            if not request.url.startswith((site, "data:", "blob:")):
+                outside.append(request.url)
+
+        context.on("request", record)
         cold = visit(context, url, "ready (cold)")
         page = cold.pop("page")
         # warm: the same browser profile (its HTTP cache), the notebook opened again
