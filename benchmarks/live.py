@@ -30,10 +30,18 @@ HTML = ROOT / "_build" / "html"
 OUT = HERE / "results-live.json"
 
 
+SENT = [0]  # bytes the server has sent: what a reader downloads, workers' requests included
+
+
 def serve(folder: Path) -> str:
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
+        def copyfile(self, source, outputfile):
+            data = source.read()
+            SENT[0] += len(data)
+            outputfile.write(data)
 
     httpd = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
@@ -56,6 +64,7 @@ def visit(context, url: str, marker: str, reload: bool = False, page=None) -> di
         finished.append(request)
 
     page.on("requestfinished", collect)
+    sent_before = SENT[0]
     t0 = time.perf_counter()
     if reload:
         page.reload(wait_until="load")
@@ -86,15 +95,9 @@ def visit(context, url: str, marker: str, reload: bool = False, page=None) -> di
         ".every(e => !e.textContent.includes('*'))", timeout=300_000, polling=100)
     first_output = time.perf_counter() - t0
     page.remove_listener("requestfinished", collect)
-    sizes = []
-    for request in finished:
-        try:
-            sizes.append(request.sizes()["responseBodySize"])
-        except Exception:  # a request the page cancelled
-            pass
     return {"load_s": round(loaded, 2), "kernel_ready_s": round(ready, 2),
-            "first_cell_s": round(first_output, 2), "downloaded_bytes": int(sum(sizes)),
-            "requests": len(sizes), "page": page}
+            "first_cell_s": round(first_output, 2), "downloaded_bytes": SENT[0] - sent_before,
+            "requests": len(finished), "page": page}
 
 
 def main(argv=None) -> int:
