@@ -25,6 +25,8 @@ from .metrics import accuracy, confusion_matrix
 from .mnist import DatasetUnavailable, load_mnist
 from .network import Sequential, mlp
 from .autodiff import Value
+from .attention import Embedding, PositionEmbedding, SelfAttention
+from .conv import Conv2D, Flatten, MaxPool2D
 from .optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, PathDiverged, descend
 from .training import History, TrainingDiverged, evaluate, fit
 

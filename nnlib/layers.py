@@ -16,16 +16,35 @@ import numpy as np
 from ._checks import as_array, as_rng, check_choice, check_int, describe
 
 
+#: every subclass of ``Layer`` by class name, filled in by ``Layer.__init_subclass__``;
+#: ``nnlib.network.layer_from_config`` rebuilds a saved box from here
+LAYERS: dict[str, type] = {}
+
+
 class Layer:
     """One box of a network.
 
     Subclasses set ``self.params`` (name → array) and ``self.grads`` (name → array of the same
     shape), implement ``forward`` and ``backward``, and describe themselves in ``config()`` so that
     a network can be saved without pickle.
+
+    A box that defines ``check_input(X)`` is checked at the boundary: ``box(X)`` converts ``X`` to
+    an array of the box's ``dtype``, turns one example (``example_ndim`` dimensions) into a batch
+    of one, calls ``check_input`` and then ``forward``, which holds only the formula.
     """
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: False in evaluation mode (a box such as dropout behaves differently then)
+    training: bool = True
+    #: False when nothing needs ∂L/∂(input) (the first box of a network): backward may skip it
+    input_grad: bool = True
+    #: number of dimensions of ONE example (3 for an image (C, H, W)); None: no promotion
+    example_ndim: int | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        LAYERS[cls.__name__] = cls
 
     def __init__(self) -> None:
         self.params = {}
@@ -37,8 +56,19 @@ class Layer:
     def backward(self, dA: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def check_input(self, X: np.ndarray) -> None:
+        """Raise a clear error if the batch ``X`` is not something this box can take."""
+
     def __call__(self, X) -> np.ndarray:
-        return self.forward(X)
+        if type(self).check_input is Layer.check_input:
+            return self.forward(X)  # a box that checks its input inside forward (Dense today)
+        X = as_array(X, f"the input of {self!r}", dtype=getattr(self, "dtype", np.float64))
+        single = self.example_ndim is not None and X.ndim == self.example_ndim
+        if single:
+            X = X[None]
+        self.check_input(X)
+        out = self.forward(X)
+        return out[0] if single else out
 
     # The training loop (``nnlib.training.fit``) checks the data once, before the first epoch,
     # and then calls these two unchecked versions: the same computation without converting and

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._checks import as_array, check_int, describe
 from .activations import ACTIVATIONS, Activation, LeakyReLU, get_activation
-from .layers import Dense, Layer
+from .layers import LAYERS, Dense, Layer
 from .metrics import to_labels
 
 _FORMAT = "nnlib-sequential-1"
@@ -51,7 +51,7 @@ class Sequential:
         """The network's output for a batch ``X`` of shape ``(N, n_in)``."""
         A = X
         for layer in self.layers:
-            A = layer.forward(A)
+            A = layer(A)  # through the box's boundary: its input is checked
         return A
 
     __call__ = forward
@@ -147,6 +147,12 @@ def layer_from_config(config: dict) -> Layer:
     for act in ACTIVATIONS.values():
         if act.__name__ == kind:
             return act()
+    if kind in LAYERS:  # any other box: its config() holds its constructor's keyword arguments
+        try:
+            return LAYERS[kind](**{k: v for k, v in config.items() if k != "type"})
+        except TypeError as e:
+            raise ValueError(f"a saved {kind} box has a description its class cannot rebuild "
+                             f"({config!r}): {e}") from None
     raise ValueError(f"unknown layer type {kind!r} in a saved network")
 
 

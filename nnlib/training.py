@@ -68,7 +68,7 @@ def _diverged(where: str, value, optimizer) -> TrainingDiverged:
 
 
 def _check_xy(X, y, what: str, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    X = as_array(X, f"X ({what} inputs)", ndim=2, dtype=dtype, finite=False)
+    X = as_array(X, f"X ({what} inputs)", ndim=(2, 3, 4), dtype=dtype, finite=False)
     with np.errstate(over="ignore", invalid="ignore"):
         all_finite = np.isfinite(X.sum())  # a finite sum means every entry is finite
     if not all_finite:

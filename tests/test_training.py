@@ -239,7 +239,7 @@ def test_fit_rejects_bad_arguments(xor_data, kwargs, exc, msg):
 
 @pytest.mark.parametrize("X, y, exc, msg", [
     (np.ones(10), np.zeros(10, int), ValueError,
-     r"X \(training inputs\) must be a 2-D array, got shape \(10,\) \(1-D\)"),
+     r"X \(training inputs\) must be a 2-D or 3-D or 4-D array, got shape \(10,\) \(1-D\)"),
     (np.ones((10, 2)), np.zeros(9, int), ValueError,
      r"X and y must have one row per example: X has 10 rows, y has 9"),
     (np.ones((0, 2)), np.zeros(0, int), ValueError, r"no training examples: X has 0 rows"),
