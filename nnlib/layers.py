@@ -78,7 +78,14 @@ class Layer:
         return self.forward(X)
 
     def _backward(self, dA: np.ndarray, input_grad: bool = True) -> np.ndarray | None:
-        return self.backward(dA)
+        if input_grad:
+            return self.backward(dA)
+        # the first box of a network: tell it through ``input_grad`` that ∂L/∂X is not needed
+        saved, self.input_grad = self.input_grad, False
+        try:
+            return self.backward(dA)
+        finally:
+            self.input_grad = saved
 
     @property
     def n_params(self) -> int:
