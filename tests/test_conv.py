@@ -254,16 +254,29 @@ def test_save_load_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded(X), net(X))
 
 
-def test_float32_stays_float32_and_agrees_with_float64():
+def test_float32_stays_float32_and_agrees_with_float64(tmp_path):
     X = np.random.default_rng(0).normal(size=(2, 1, 4, 4))
     net32, net64 = small_convnet(dtype=np.float32), small_convnet()
     Z = net32(X)
     assert Z.dtype == np.float32
     np.testing.assert_allclose(Z, net64(X), rtol=1e-5, atol=1e-5)
-    net32.backward(np.ones_like(Z))
+    dX = net32.backward(np.ones_like(Z))
+    assert dX.dtype == np.float32
     assert all(g.dtype == np.float32 for _, g in net32.gradients())
-    net32.save(tmp := __import__("tempfile").mkdtemp() + "/n.npz")
-    assert all(p.dtype == np.float32 for _, p in Sequential.load(tmp).parameters())
+    net32.save(tmp_path / "n.npz")
+    assert all(p.dtype == np.float32 for _, p in Sequential.load(tmp_path / "n.npz").parameters())
+
+
+def test_fit_trains_a_float32_conv_network():
+    X, y = nnlib.load_digits()
+    net = small_convnet(dtype=np.float32)
+    net.layers[-1] = Dense(12, 10, rng=0, dtype=np.float32)
+    net = Sequential(net.layers)
+    X8 = X[:64].reshape(-1, 1, 8, 8)[:, :, ::2, ::2]  # 4×4 images
+    history = nnlib.fit(net, X8, y[:64], loss="softmax_cross_entropy",
+                        optimizer=nnlib.Adam(0.01), epochs=3, seed=0, progress=False)
+    assert all(p.dtype == np.float32 for _, p in net.parameters())
+    assert np.isfinite(history.train_loss).all()
 
 
 # ----------------------------------------------------------------------------- bad input
