@@ -49,10 +49,14 @@ class Sequential:
     # ------------------------------------------------------------------ passes
     def forward(self, X) -> np.ndarray:
         """The network's output for a batch ``X`` of shape ``(N, n_in)``."""
-        A = X
+        # One example for a first box that knows the shape of an example (an image, a
+        # sequence) becomes a batch of one here, so that every box in between sees batches.
+        single = self.layers[0].example_ndim is not None and \
+            np.ndim(X) == self.layers[0].example_ndim
+        A = np.asarray(X)[None] if single else X
         for layer in self.layers:
             A = layer(A)  # through the box's boundary: its input is checked
-        return A
+        return A[0] if single else A
 
     __call__ = forward
 

@@ -227,6 +227,7 @@ def test_single_sequence_is_promoted_to_a_batch():
     x = np.random.default_rng(0).normal(size=(5, 4))
     np.testing.assert_allclose(box(x), box(x[None])[0])
     assert net(X).shape == (2, 3)
+    np.testing.assert_allclose(net(X[1]), net(X)[1])
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -221,6 +221,13 @@ def small_convnet(seed=0, dtype=np.float64):
                        Dense(3 * 2 * 2, 4, rng=seed, dtype=dtype)])
 
 
+def test_a_single_image_through_a_conv_network():
+    net = small_convnet()
+    X = np.random.default_rng(0).normal(size=(3, 1, 4, 4))
+    np.testing.assert_allclose(net(X[1]), net(X)[1])
+    assert net.predict(X[1]).shape == (1,)
+
+
 def test_gradient_check_of_a_conv_network():
     rng = np.random.default_rng(0)
     net = small_convnet()
