@@ -13,7 +13,9 @@ from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, Re
                           relu_derivative, sigmoid, sigmoid_derivative, sign, sign_derivative,
                           softmax, softmax_jacobian, softmax_vjp, step, step_derivative, tanh,
                           tanh_derivative)
+from .attention import Embedding, PositionEmbedding, SelfAttention
 from .autodiff import Value
+from .conv import Conv2D, Flatten, MaxPool2D
 from .data import (flatten_images, load_digits, noisy_quadratic, one_hot, spirals,
                    train_test_split, two_moons, xor)
 from .exercises import ExerciseFailed, expect_close, expect_equal, expect_shape
@@ -37,7 +39,8 @@ __all__ = [
     # boxes and networks
     "Layer", "Dense", "init_weights", "Activation", "Identity", "Sign", "Step", "Sigmoid", "Tanh",
     "ReLU", "LeakyReLU", "GELU", "Softmax", "ACTIVATIONS", "get_activation", "Sequential", "mlp",
-    "layer_from_config",
+    "layer_from_config", "Conv2D", "MaxPool2D", "Flatten", "Embedding", "PositionEmbedding",
+    "SelfAttention",
     # activation functions and their derivatives
     "identity", "identity_derivative", "sign", "sign_derivative", "step", "step_derivative",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",

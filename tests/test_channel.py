@@ -26,7 +26,7 @@ def test_plain_values_round_trip_with_their_types(value):
 
 
 def test_networks_are_rebuilt_by_nnlib():
-    net = nnlib.mlp([3, 4, 2], rng=0)
+    net = nnlib.mlp([3, 4, 2], seed=0)
     back = decode(encode(net))
     assert type(back) is nnlib.Sequential
     x = np.ones((2, 3))
