@@ -25,7 +25,10 @@ from .metrics import accuracy, confusion_matrix
 from .mnist import DatasetUnavailable, load_mnist
 from .network import Sequential, mlp
 from .autodiff import Value
-from .optimizers import SGD, Adagrad, Adam, Momentum, Optimizer, PathDiverged, descend
+from .optimizers import (SGD, Adagrad, Adam, AdamW, Momentum, Optimizer, PathDiverged,
+                         descend)
+from .preprocessing import Standardizer
+from .regularization import Dropout
 from .training import History, TrainingDiverged, evaluate, fit
 
 __version__ = "0.1.0"

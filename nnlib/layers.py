@@ -26,6 +26,9 @@ class Layer:
 
     params: dict[str, np.ndarray]
     grads: dict[str, np.ndarray]
+    #: training mode (True) or evaluation mode (False); only boxes such as Dropout behave
+    #: differently. ``Sequential.train()``/``eval()`` set it; ``fit`` switches it.
+    training: bool = True
 
     def __init__(self) -> None:
         self.params = {}

@@ -86,6 +86,19 @@ class Sequential:
         out = self.forward(X)
         return to_labels(out if out.ndim == 2 else out[None, :])
 
+    # ------------------------------------------------------------------ modes
+    def train(self) -> "Sequential":
+        """Training mode for every box (``layer.training = True``): Dropout drops."""
+        for layer in self.layers:
+            layer.training = True
+        return self
+
+    def eval(self) -> "Sequential":
+        """Evaluation mode for every box (``layer.training = False``): Dropout passes all."""
+        for layer in self.layers:
+            layer.training = False
+        return self
+
     # ------------------------------------------------------------------ parameters
     def parameters(self) -> list[tuple[str, np.ndarray]]:
         """``(name, array)`` for every parameter, e.g. ``("0.W", W)``; arrays are the live ones."""
@@ -144,6 +157,10 @@ def layer_from_config(config: dict) -> Layer:
                      init="zeros", dtype=np.dtype(config.get("dtype", "float64")))
     if kind == "LeakyReLU":
         return LeakyReLU(config["alpha"])
+    if kind == "Dropout":
+        from .regularization import Dropout
+
+        return Dropout(config["p"], seed=config.get("seed"))
     for act in ACTIVATIONS.values():
         if act.__name__ == kind:
             return act()

@@ -216,3 +216,31 @@ def descend(grad, x0, optimizer: Optimizer, steps: int):
                                f"try a smaller learning rate (lr={optimizer.lr:g})", path[:t].copy())
         path[t] = x
     return path
+
+
+class AdamW(Adam):
+    r"""Adam with *decoupled* weight decay (Loshchilov and Hutter).
+
+    ``Adam(weight_decay=λ)`` adds :math:`\lambda W` to the gradient, so the decay passes through
+    Adam's division by :math:`\sqrt{\hat v}` like any gradient and is rescaled weight by weight.
+    AdamW keeps it out of :math:`m` and :math:`v` and shrinks the weights directly:
+
+    .. math::
+        w \leftarrow w - \eta\Big(\frac{\hat m}{\sqrt{\hat v}+\epsilon} + \lambda w\Big),
+
+    with :math:`\hat m`, :math:`\hat v` computed from the loss gradient :math:`g` alone. As for every
+    optimizer here, only weight matrices decay, not biases. Default :math:`\lambda = 0.01`.
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay)
+
+    def _step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        self.t += 1
+        shrink = 1.0 - self.lr * self.weight_decay
+        for p, g, s in zip(params, grads, self._state):
+            if self.weight_decay and p.ndim >= 2:  # weights only, not biases
+                p *= shrink                        # w − ηλw, in place
+            self._update(p, g, s)                  # − η m̂/(√v̂ + ε), from g alone
+

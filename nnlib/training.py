@@ -99,6 +99,9 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     ``early_stopping=p`` stops when the test loss has not improved for ``p`` epochs and puts
     back the weights of the best epoch. ``progress`` shows a tqdm bar over epochs.
 
+    The mini-batches run in training mode (``net.train()``: Dropout drops) and the recorded
+    losses in evaluation mode (``net.eval()``), in which ``fit`` leaves the network.
+
     Raises ``TrainingDiverged`` when the loss becomes NaN or infinite.
     """
     from tqdm.auto import tqdm
@@ -193,6 +196,7 @@ def _dtype_of(net) -> np.dtype:
 def _check_targets(net, X, y, loss, optimizer, batch_size: int) -> None:
     """Check once, before training, that the network takes a mini-batch of ``X`` and that the
     loss accepts every target (the mini-batches are not checked again)."""
+    _set_mode(net, False)  # a trial pass: it must not draw from a Dropout's random masks
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             loss._check_targets(net.forward(X[:batch_size])[:1], y)
@@ -221,7 +225,15 @@ class _Batches:
                    np.take(self.y, idx, axis=0, out=self.yb[:len(idx)], mode="clip"))
 
 
+def _set_mode(net, training: bool) -> None:
+    # Sequential.train()/eval(): Dropout drops during the batches, not when losses are recorded.
+    switch = getattr(net, "train" if training else "eval", None)
+    if callable(switch):
+        switch()
+
+
 def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, epoch: int):
+    _set_mode(net, True)
     # The data was checked once (fit, train_epoch), so the boxes skip their checks here
     # (net._forward, net._backward). Overflow shows up as a loss that is inf or NaN; we turn it
     # into one clear message.
@@ -253,6 +265,7 @@ def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, ep
 
 
 def _evaluate_checked(net, X, y, loss, epoch, optimizer):
+    _set_mode(net, False)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
             value, acc = evaluate(net, X, y, loss)
