@@ -233,5 +233,5 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"the input of Dropout\(p=0.5\) contains NaN or inf"):
         Dropout(0.5)(np.array([[1.0, np.nan]]))
     with pytest.raises(ValueError, match=r"Dropout\(p=0.5\) expects a batch of shape \(N, n\), "
-                                         r"got shape \(1, 1\)|got shape \(\)"):
+                                         r"got shape \(\)"):
         Dropout(0.5).check_input(np.float64(1.0).reshape(()))
