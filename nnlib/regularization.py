@@ -89,7 +89,9 @@ class Dropout(Layer):
             self.mask = keep.astype(dtype) / dtype.type(1.0 - self.p)
         return X * self.mask
 
-    def backward(self, dA: np.ndarray) -> np.ndarray:
+    def backward(self, dA: np.ndarray) -> np.ndarray | None:
+        if not getattr(self, "input_grad", True):  # the first box: nothing needs ∂L/∂X
+            return None
         return dA.copy() if self.mask is None else dA * self.mask
 
     def config(self) -> dict:

@@ -86,6 +86,13 @@ def test_forward_does_not_modify_the_input_and_single_example_works():
     assert Dropout(0.5, seed=0)(np.ones(4)).shape == (4,)
 
 
+def test_backward_returns_none_when_the_input_gradient_is_not_needed():
+    box = Dropout(0.5, seed=0)
+    box(np.ones((2, 3)))
+    box.input_grad = False
+    assert box.backward(np.ones((2, 3))) is None
+
+
 def test_float32_stays_float32():
     box = Dropout(0.5, seed=0)
     A = box(np.ones((3, 4), dtype=np.float32))
