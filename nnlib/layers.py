@@ -113,8 +113,10 @@ def check_batch(box: "Layer", X: np.ndarray) -> None:
     """``box.check_input(X)`` for a batch inside a network, after checking that ``X`` has the
     number of dimensions of the box's batches (unless ``check_input`` judges that itself)."""
     if box.input_ndim is not None and not box.checks_ndim and X.ndim != box.input_ndim:
+        hint = "; a Flatten() before it lays each example out as one row" \
+            if box.input_ndim == 2 and X.ndim > 2 else ""
         raise ValueError(f"the input of {box!r} must be a batch of {box.input_ndim} dimensions, "
-                         f"got shape {X.shape} from the box before it")
+                         f"got shape {X.shape} from the box before it{hint}")
     box.check_input(X)
 
 
