@@ -84,7 +84,7 @@ class Optimizer:
             self.update(w, g, s)
 
     def decay(self, w: np.ndarray, g: np.ndarray, s: dict) -> np.ndarray:
-        """Weight decay as L2: the gradient :math:`\lambda W` of the regulariser is added to
+        r"""Weight decay as L2: the gradient :math:`\lambda W` of the regulariser is added to
         the loss gradient, ``g + λW`` (in scratch space; ``g`` itself is not changed)."""
         return np.add(g, np.multiply(self.weight_decay, w, out=s["g"]), out=s["g"])
 
