@@ -163,13 +163,15 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     _check_net_and_optimizer(net, optimizer)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
-    X, y = _check_xy(X, y, "training", _dtype_of(net), _data_ndim(net))
+    X, y = _check_xy(X, y, "training", _dtype_of(net),
+                     _data_ndim(net, X, "training", _dtype_of(net)))
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val), got "
                             f"{describe(validation_data)}")
         X_val, y_val = _check_xy(*validation_data, "validation", _dtype_of(net),
-                                 _data_ndim(net))
+                                 _data_ndim(net, validation_data[0], "validation",
+                                            _dtype_of(net)))
     if early_stopping is not None:
         early_stopping = check_int(early_stopping, "early_stopping")
         if validation_data is None:
@@ -236,7 +238,8 @@ def train_epoch(net, X, y, *, loss, optimizer: Optimizer, batch_size: int = 32, 
     if check:
         _check_net_and_optimizer(net, optimizer)
         batch_size = check_int(batch_size, "batch_size")
-        X, y = _check_xy(X, y, "training", _dtype_of(net), _data_ndim(net))
+        X, y = _check_xy(X, y, "training", _dtype_of(net),
+                         _data_ndim(net, X, "training", _dtype_of(net)))
         y, start_loss = _prepare(net, X, y, loss, optimizer, "training")
         limit = DIVERGENCE_FACTOR * max(1.0, start_loss)
     elif X.dtype != _dtype_of(net):
@@ -250,12 +253,14 @@ def _ndim_of(net) -> int | None:
     return getattr(net, "input_ndim", 2)
 
 
-def _data_ndim(net) -> int | None:
-    """The number of dimensions ``X`` must have, or None (any, at least 2) when the first box
-    judges that itself: its ``check_input`` then explains, on a first mini-batch, the shape it
-    expects (e.g. Conv2D: "(N, 1, H, W)", with a hint for flat images)."""
-    layers = getattr(net, "layers", ())
-    return None if layers and layers[0].checks_ndim else _ndim_of(net)
+def _data_ndim(net, X, what: str, dtype) -> int | None:
+    """The number of dimensions ``X`` must have (None: any, at least 2). A first box that judges
+    dimensions itself sees an ``X`` of another number first, so that its ``check_input`` explains
+    the shape it expects (e.g. Conv2D: "(N, 1, H, W)", with a hint for flat images)."""
+    ndim, layers = _ndim_of(net), getattr(net, "layers", ())
+    if layers and layers[0].checks_ndim and np.ndim(X) != ndim:
+        layers[0].check_input(as_array(X, f"X ({what} inputs)", dtype=dtype))
+    return ndim
 
 
 def _dtype_of(net) -> np.dtype:

@@ -285,6 +285,12 @@ CASES = [
                  np.zeros(10, int), loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=1,
                  progress=False), ValueError,
      r"Conv2D\(1→2, 3×3\) expects inputs of shape \(N, 1, H, W\).*X\.reshape"),
+    ("conv", "fit a conv network on images without their channel axis",
+     lambda: fit(Sequential([nn.Conv2D(1, 2, 3), nn.Flatten(), Dense(72, 2)]),
+                 np.ones((10, 8, 8)), np.zeros(10, int), loss="softmax_cross_entropy",
+                 optimizer=SGD(0.1), epochs=1, progress=False), ValueError,
+     r"Conv2D\(1→2, 3×3\) expects inputs of shape \(N, 1, H, W\), got an array of shape "
+     r"\(10, 8, 8\)"),
     ("conv", "a channel too few", lambda: nn.Conv2D(3, 8, 3)(np.ones((2, 1, 8, 8))), ValueError,
      r"Conv2D\(3→8, 3×3\) expects inputs of shape \(N, 3, H, W\)"),
     ("conv", "an image smaller than the kernel", lambda: nn.Conv2D(1, 1, 3)(np.ones((1, 1, 2, 2))),
