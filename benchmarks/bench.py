@@ -44,6 +44,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import contenders as C  # noqa: E402
+import convnet  # noqa: E402
 import report  # noqa: E402
 
 import nnlib  # noqa: E402
@@ -346,6 +347,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="a fast smoke run on a slice of the data; writes into _build/")
     parser.add_argument("--skip-notebooks", action="store_true")
+    parser.add_argument("--conv-only", action="store_true",
+                        help="only time one epoch of the chapter 10 conv net (prints, writes "
+                             "nothing)")
     parser.add_argument("--max-load", type=float, default=1.5,
                         help="before every repetition, wait for the 1-minute load average "
                              "(which counts this benchmark as about 1) to drop below this")
@@ -364,6 +368,13 @@ def main(argv=None):
         results["live"] = live_results()
         out.write_text(report.render(results))
         log(f"wrote {out}")
+        return 0
+
+    if args.conv_only:
+        with threadpool_limits(1):
+            res = convnet.time_epochs(reps=1 if args.quick else 5)
+        log(json.dumps({k: res[k] for k in ("median", "ratio_torch64", "ratio_torch32")
+                        if k in res}, indent=1))
         return 0
 
     python = Path(sys.executable)
@@ -393,6 +404,10 @@ def main(argv=None):
                                          else args.reps)
             results["timing"].append(
                 time_config(key, data_name, sizes, batch, data, names, reps, args.quick, quiet))
+        log("one epoch of the chapter 10 conv net ...")
+        results["conv"] = convnet.time_epochs(reps=1 if args.quick else 5)
+        if have_torch:
+            results["conv"]["agreement"] = convnet.gradient_agreement()
         results["load_after_timing"] = list(os.getloadavg())
         results["waited"] = quiet.waited
         log("digits accuracy ...")

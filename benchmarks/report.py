@@ -74,6 +74,16 @@ def targets(r) -> list[tuple[str, str, str, bool | None]]:
         rows.append((f"digits test accuracy of nnlib float64 after {r['accuracy']['epochs']} "
                      f"epochs, batch 32, median of {len(acc)} seeds", f"{med:.1%}", "≥ 96 %",
                      med >= 0.96))
+    conv = r.get("conv")
+    if conv:
+        t = conv["median"]["nnlib64"]
+        rows.append(("one epoch of the chapter 10 conv net on the digits, nnlib float64",
+                     fmt_time(t), f"< {conv['target_seconds']:g} s", t < conv["target_seconds"]))
+        q = conv.get("ratio_torch64")
+        rows.append(("conv net: nnlib float64 / PyTorch float64",
+                     "not measured (no PyTorch)" if q is None else f"{q:.2f}×",
+                     f"≤ {conv['target_torch_ratio']:g}×",
+                     None if q is None else q <= conv["target_torch_ratio"]))
     imp = r["import"]["median"]
     rows.append(("`import nnlib`, warm, median", f"{imp:.3f} s", "≤ 0.15 s", imp <= 0.15))
     if r.get("agreement"):
@@ -218,6 +228,21 @@ def render(r: dict) -> str:
         mark = "—" if holds is None else "yes" if holds else "**no**"
         trows.append((what, measured, limit, mark))
     w(table(["target", "measured", "goal", "holds"], trows, ["---", "--:", "--:", ":-:"]) + "\n")
+
+    conv = r.get("conv")
+    if conv:
+        w("## A convolutional network\n")
+        w(f"Chapter 10's boxes, timed the same way: {conv['network']}, softmax cross-entropy, "
+          f"SGD with learning rate {conv['lr']}, batch {conv['batch']}, on the "
+          f"{conv['train_size']} training images of the digits split (shape 1×8×8), the same "
+          "initial weights for every contender; median over "
+          f"{conv['reps']} blocks of {conv['epochs_per_block']} epochs "
+          "(`benchmarks/convnet.py`).\n")
+        crows = [(labels.get(n, n), fmt_time(t)) for n, t in conv["median"].items()]
+        w(table(["contender", "one epoch"], crows, ["---", "--:"]) + "\n")
+        if "agreement" in conv:
+            w(f"Gradients of this network against PyTorch autograd (float64, every parameter "
+              f"and the input): largest relative difference {conv['agreement']:.1e}.\n")
 
     acc = r["accuracy"]
     w("## Accuracy on digits\n")

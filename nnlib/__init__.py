@@ -13,7 +13,9 @@ from .activations import (ACTIVATIONS, GELU, Activation, Identity, LeakyReLU, Re
                           relu_derivative, sigmoid, sigmoid_derivative, sign, sign_derivative,
                           softmax, softmax_jacobian, softmax_vjp, step, step_derivative, tanh,
                           tanh_derivative)
+from .attention import Embedding, PositionEmbedding, SelfAttention
 from .autodiff import Value
+from .conv import Conv2D, Flatten, MaxPool2D
 from .data import (flatten_images, load_digits, noisy_quadratic, one_hot, spirals,
                    train_test_split, two_moons, xor)
 from .exercises import ExerciseFailed, expect_close, expect_equal, expect_shape
@@ -26,8 +28,10 @@ from .losses import (LOSSES, MAE, MSE, BinaryCrossEntropy, CategoricalCrossEntro
 from .metrics import accuracy, confusion_matrix
 from .mnist import DatasetUnavailable, load_mnist
 from .network import Sequential, layer_from_config, mlp
-from .optimizers import (OPTIMIZERS, SGD, Adagrad, Adam, Momentum, Optimizer, PathDiverged,
-                         descend, get_optimizer)
+from .optimizers import (OPTIMIZERS, SGD, Adagrad, Adam, AdamW, Momentum, Optimizer,
+                         PathDiverged, descend, get_optimizer)
+from .preprocessing import Standardizer
+from .regularization import Dropout
 from .training import History, TrainingDiverged, evaluate, fit, train_epoch
 
 #: the version of nnlib (the only place it is written; pyproject.toml reads it from here)
@@ -37,7 +41,8 @@ __all__ = [
     # boxes and networks
     "Layer", "Dense", "init_weights", "Activation", "Identity", "Sign", "Step", "Sigmoid", "Tanh",
     "ReLU", "LeakyReLU", "GELU", "Softmax", "ACTIVATIONS", "get_activation", "Sequential", "mlp",
-    "layer_from_config",
+    "layer_from_config", "Conv2D", "MaxPool2D", "Flatten", "Embedding", "PositionEmbedding",
+    "SelfAttention", "Dropout",
     # activation functions and their derivatives
     "identity", "identity_derivative", "sign", "sign_derivative", "step", "step_derivative",
     "sigmoid", "sigmoid_derivative", "tanh", "tanh_derivative", "relu", "relu_derivative",
@@ -48,14 +53,15 @@ __all__ = [
     "SparseCategoricalCrossEntropy", "SoftmaxCrossEntropy", "LOSSES", "get_loss", "mse",
     "binary_cross_entropy", "cross_entropy",
     # optimizers and training
-    "Optimizer", "SGD", "Momentum", "Adagrad", "Adam", "OPTIMIZERS", "get_optimizer", "descend",
-    "PathDiverged", "fit", "train_epoch", "evaluate", "History", "TrainingDiverged",
+    "Optimizer", "SGD", "Momentum", "Adagrad", "Adam", "AdamW", "OPTIMIZERS", "get_optimizer",
+    "descend", "PathDiverged", "fit", "train_epoch", "evaluate", "History", "TrainingDiverged",
     # derivatives by finite differences
     "numerical_derivative", "numerical_gradient", "gradient_check", "GradientCheck",
     "relative_error",
     # data and metrics
     "one_hot", "train_test_split", "load_digits", "load_mnist", "DatasetUnavailable", "xor",
-    "two_moons", "spirals", "noisy_quadratic", "flatten_images", "accuracy", "confusion_matrix",
+    "two_moons", "spirals", "noisy_quadratic", "flatten_images", "Standardizer", "accuracy",
+    "confusion_matrix",
     # autodiff and exercises
     "Value", "ExerciseFailed", "expect_close", "expect_equal", "expect_shape",
 ]

@@ -195,12 +195,12 @@ class Activation(Layer):
         return f"{type(self).__name__}()"
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
-        """:math:`A = \sigma(Z)`; keeps :math:`\sigma'(Z)` for backward."""
+        r""":math:`A = \sigma(Z)`; keeps :math:`\sigma'(Z)` for backward."""
         self.dA_dZ = self.derivative(Z)
         return self.fn(Z)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        """:math:`\partial L/\partial Z = \partial L/\partial A \odot \sigma'(Z)`."""
+        r""":math:`\partial L/\partial Z = \partial L/\partial A \odot \sigma'(Z)`."""
         return dA * self.dA_dZ
 
 
@@ -274,12 +274,12 @@ class Softmax(Activation):
                         "inputs. Use softmax_jacobian(z) or softmax_vjp(z, v)")
 
     def forward(self, Z: np.ndarray) -> np.ndarray:
-        """:math:`S = \mathrm{softmax}(Z)` for every row; keeps :math:`S` for backward."""
+        r""":math:`S = \mathrm{softmax}(Z)` for every row; keeps :math:`S` for backward."""
         self.S = softmax(Z)
         return self.S.copy()
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        """:math:`\partial L/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
+        r""":math:`\partial L/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
         for every row (as ``softmax_vjp``)."""
         S = self.S
         return S * (dA - (dA * S).sum(axis=-1, keepdims=True))

@@ -39,6 +39,10 @@ class Layer:
     #: the number of dimensions of a batch (None: any shape, e.g. element-wise boxes); an input
     #: with one dimension fewer is a single example, which ``__call__`` turns into a batch of one
     input_ndim: int | None = 2
+    #: True for a box whose ``check_input`` also judges the number of dimensions (and names the
+    #: expected shape, e.g. "(N, 1, H, W)"): the boundary then promotes one example and hands it
+    #: any other array as it is, instead of refusing it with a generic message
+    checks_ndim: bool = False
     #: the float type the box computes in (None: the input's float type, float64 otherwise)
     dtype: np.dtype | None = None
 
@@ -70,7 +74,7 @@ class Layer:
     def __call__(self, X) -> np.ndarray:
         """The boundary: convert, promote a single example, check, then ``forward``."""
         X, single = to_batch(X, f"the input of {self!r}", self.input_ndim,
-                             self.dtype or float_dtype_of(X))
+                             self.dtype or float_dtype_of(X), strict=not self.checks_ndim)
         self.check_input(X)
         out = self.forward(X)
         check_output(self, out)
@@ -94,26 +98,46 @@ class Layer:
         return config
 
 
-def to_batch(X, name: str, ndim: int | None, dtype) -> tuple[np.ndarray, bool]:
+def to_batch(X, name: str, ndim: int | None, dtype, strict: bool = True) -> tuple[np.ndarray, bool]:
     """``X`` as a finite float array of ``ndim`` dimensions, and whether it was one example
-    (``ndim - 1`` dimensions, now a batch of one)."""
+    (``ndim - 1`` dimensions, now a batch of one). ``strict=False`` leaves an array of any other
+    number of dimensions as it is, for a ``check_input`` that explains what it expects."""
     if ndim is None:
         return as_array(X, name, dtype=dtype), False
-    X = as_array(X, name, ndim=(ndim - 1, ndim), dtype=dtype)
+    X = as_array(X, name, ndim=(ndim - 1, ndim) if strict else None, dtype=dtype)
     single = X.ndim == ndim - 1
     return (X[None] if single else X), single
 
 
+def check_batch(box: "Layer", X: np.ndarray) -> None:
+    """``box.check_input(X)`` for a batch inside a network, after checking that ``X`` has the
+    number of dimensions of the box's batches (unless ``check_input`` judges that itself)."""
+    if box.input_ndim is not None and not box.checks_ndim and X.ndim != box.input_ndim:
+        hint = "; a Flatten() before it lays each example out as one row" \
+            if box.input_ndim == 2 and X.ndim > 2 else ""
+        raise ValueError(f"the input of {box!r} must be a batch of {box.input_ndim} dimensions, "
+                         f"got shape {X.shape} from the box before it{hint}")
+    box.check_input(X)
+
+
 class NoInputYet:
     """What a box keeps for ``backward`` before its first ``forward``: using it in a formula
-    raises an error that says so (instead of numpy's message about an object)."""
+    (as an array, through one of its methods, or by unpacking a stored shape) raises an error
+    that says so (instead of numpy's message about an object)."""
 
     def __init__(self, box) -> None:
         self.box = box
 
-    def __array__(self, *args, **kwargs):
+    def fail(self, *args, **kwargs):
         raise RuntimeError(f"{self.box!r}.backward() was called before forward(); run a "
                            "forward pass first")
+
+    __array__ = __iter__ = __index__ = fail
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):  # Python's own look-ups (copy, pickle) find nothing here
+            raise AttributeError(name)
+        self.fail()
 
 
 def keep(buffer, X: np.ndarray) -> np.ndarray:
@@ -139,6 +163,17 @@ def check_output(box, out: np.ndarray) -> None:
     why = (f"its parameter {bad} contains NaN or inf" if bad is not None else
            "the numbers grew too large or an operation was undefined")
     raise NonFiniteError(f"{box!r} produced NaN or inf: {why}")
+
+
+def check_float_dtype(dtype) -> np.dtype:
+    """``dtype`` as a numpy float type a box with parameters computes in: float64 or float32."""
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {describe(dtype)}") from None
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float64 or float32, got {dtype}")
+    return dtype
 
 
 INITIALISERS = ("gaussian", "xavier", "he", "zeros")
@@ -194,12 +229,7 @@ class Dense(Layer):
         self.n_out = check_int(n_out, "n_out")
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be True or False, got {describe(bias)}")
-        try:
-            self.dtype = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype must be float64 or float32, got {describe(dtype)}") from None
-        if self.dtype not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float64 or float32, got {self.dtype}")
+        self.dtype = check_float_dtype(dtype)
         self.bias = bias
         self.init = check_choice(init, "initialiser", INITIALISERS)
         self.params["W"] = init_weights(self.n_in, self.n_out, init, seed, self.dtype)

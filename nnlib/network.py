@@ -19,7 +19,7 @@ import numpy as np
 
 from ._checks import as_array, as_rng, check_int, describe, float_dtype_of
 from .activations import get_activation
-from .layers import Dense, Layer, check_output, to_batch
+from .layers import Dense, Layer, check_batch, check_output, to_batch
 from .metrics import to_labels
 
 _FORMAT = "nnlib-sequential-1"
@@ -30,7 +30,9 @@ class Sequential:
 
     Shapes: ``forward`` takes a batch ``(N, n_in)`` and returns ``(N, n_out)``; ``backward``
     takes :math:`\\partial L/\\partial \\hat y` of that shape. ``net(X)`` also takes one example
-    ``(n_in,)`` and then returns one output ``(n_out,)``.
+    ``(n_in,)`` and then returns one output ``(n_out,)``. A network whose first box takes images
+    ``(N, C, H, W)`` or sequences ``(N, T)`` takes batches of those, and one image or sequence
+    (``input_ndim``).
 
     Each box may appear only once: a box remembers its last input for ``backward``, so a box used
     twice would compute the gradient of its second use with the input of the first.
@@ -107,9 +109,9 @@ class Sequential:
         box's input (``check_input``) and output (no NaN or inf); then the boxes' ``forward``."""
         first = self._layers[0]
         X, single = to_batch(X, "the input of the network", first.input_ndim,
-                             first.dtype or float_dtype_of(X))
+                             first.dtype or float_dtype_of(X), strict=not first.checks_ndim)
         for layer in self._layers:
-            layer.check_input(X)
+            check_batch(layer, X)
             X = layer.forward(X)
             check_output(layer, X)
         self.output_shape, self.single = X.shape, single
@@ -133,6 +135,12 @@ class Sequential:
         for layer in self._layers:
             layer.training = False
         return self
+
+    @property
+    def input_ndim(self) -> int | None:
+        """The number of dimensions of a batch for this network: the first box's ``input_ndim``
+        (2 for ``Dense``: ``(N, n_in)``; 4 for ``Conv2D``: ``(N, C, H, W)``; None: any)."""
+        return self._layers[0].input_ndim
 
     @property
     def input_grad(self) -> bool:

@@ -82,9 +82,14 @@ class Optimizer:
         # t ← t + 1, then every parameter: g ← g + λW for weight matrices, and the update rule
         self.t += 1
         for w, g, s in zip(params, grads, self.state):
-            if self.weight_decay and w.ndim >= 2:  # weights only, not biases: g + λW
-                g = np.add(g, np.multiply(self.weight_decay, w, out=s["g"]), out=s["g"])
+            if self.weight_decay and w.ndim >= 2:  # weights only, not biases
+                g = self.decay(w, g, s)
             self.update(w, g, s)
+
+    def decay(self, w: np.ndarray, g: np.ndarray, s: dict) -> np.ndarray:
+        r"""Weight decay as L2: the gradient :math:`\lambda W` of the regulariser is added to
+        the loss gradient, ``g + λW`` (in scratch space; ``g`` itself is not changed)."""
+        return np.add(g, np.multiply(self.weight_decay, w, out=s["g"]), out=s["g"])
 
     def _bind(self, params, grads) -> None:
         """Check the arrays of a first step and create their state; refuse other parameters."""
@@ -213,14 +218,37 @@ class Adam(Optimizer):
         w -= m_hat                                      # w ← w − η m̂ / (√v̂ + ε)
 
 
+class AdamW(Adam):
+    r"""Adam with *decoupled* weight decay (Loshchilov and Hutter).
+
+    ``Adam(weight_decay=λ)`` adds :math:`\lambda W` to the gradient, so the decay passes through
+    Adam's division by :math:`\sqrt{\hat v}` like any gradient and is rescaled weight by weight.
+    AdamW keeps it out of :math:`m` and :math:`v` and shrinks the weights directly:
+
+    .. math::
+        w \leftarrow w - \eta\Big(\frac{\hat m}{\sqrt{\hat v}+\epsilon} + \lambda w\Big),
+
+    with :math:`\hat m`, :math:`\hat v` computed from the loss gradient :math:`g` alone. As for
+    every optimizer here, only weight matrices decay, not biases. Default :math:`\lambda = 0.01`.
+    """
+
+    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(lr, beta1, beta2, eps, weight_decay)
+
+    def decay(self, w, g, s):
+        w *= 1.0 - self.lr * self.weight_decay          # w ← w − ηλw (then Adam's step from g)
+        return g
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad,
-                                          "adam": Adam}
+                                          "adam": Adam, "adamw": AdamW}
 
 
 def get_optimizer(name, **kwargs) -> Optimizer:
-    """A new optimizer from its name (``"sgd"``, ``"momentum"``, ``"adagrad"``, ``"adam"``) and
-    its keyword arguments, e.g. ``get_optimizer("adam", lr=0.01)``; an optimizer is returned as
-    it is (then no keyword arguments are allowed)."""
+    """A new optimizer from its name (``"sgd"``, ``"momentum"``, ``"adagrad"``, ``"adam"``,
+    ``"adamw"``) and its keyword arguments, e.g. ``get_optimizer("adam", lr=0.01)``; an optimizer
+    is returned as it is (then no keyword arguments are allowed)."""
     if isinstance(name, Optimizer):
         if kwargs:
             raise TypeError(f"got an optimizer {name!r} and keyword arguments {sorted(kwargs)}; "

@@ -71,7 +71,7 @@ def evaluate(net, X, y, loss) -> tuple[float, float | None]:
     which checks the inputs, on chunks of ``EVAL_CHUNK`` examples."""
     loss = get_loss(loss)
     X = np.asarray(X) if isinstance(X, (list, tuple)) else X
-    if isinstance(X, np.ndarray) and X.ndim == 2 and len(X) > EVAL_CHUNK:
+    if isinstance(X, np.ndarray) and X.ndim == _ndim_of(net) and len(X) > EVAL_CHUNK:
         out = np.concatenate([net(X[i:i + EVAL_CHUNK]) for i in range(0, len(X), EVAL_CHUNK)])
     else:
         out = net(X)
@@ -86,8 +86,13 @@ def _diverged(where: str, why, optimizer) -> TrainingDiverged:
         f"learning rate (currently lr={optimizer.lr:g}).")
 
 
-def _check_xy(X, y, what: str, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
-    X = as_array(X, f"X ({what} inputs)", ndim=2, dtype=dtype)
+def _check_xy(X, y, what: str, dtype=np.float64, ndim: int | None = 2) -> tuple[np.ndarray,
+                                                                               np.ndarray]:
+    # ndim: that of a batch of the network's first box (None: any, at least 2)
+    X = as_array(X, f"X ({what} inputs)", ndim=ndim, dtype=dtype)
+    if X.ndim < 2:
+        raise ValueError(f"X ({what} inputs) must be a batch with one example per row, got shape "
+                         f"{X.shape}")
     if isinstance(y, (str, bytes, dict, set)) or y is None:
         raise TypeError(f"y ({what} targets) must be an array of labels or targets, got "
                         f"{describe(y)}")
@@ -107,7 +112,9 @@ def _prepare(net, X, y, loss: Loss, optimizer, what: str):
     """Check once, before any update, that the network takes ``X`` (a first mini-batch through
     ``net(...)``, which checks every box) and that the loss accepts every target. Returns the
     targets as the loss uses them (e.g. whole-number float labels as integers) and the loss of
-    that first output."""
+    that first output. The trial pass runs in evaluation mode, so that it draws nothing from a
+    box's random numbers (Dropout)."""
+    net.eval()
     out = net(X[:32])
     K = out.shape[1]
     _, y, _ = loss.prepare(np.broadcast_to(out[:1], (len(y), K)), y)
@@ -161,12 +168,15 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     _check_net_and_optimizer(net, optimizer)
     epochs = check_int(epochs, "epochs")
     batch_size = check_int(batch_size, "batch_size")
-    X, y = _check_xy(X, y, "training", _dtype_of(net))
+    X, y = _check_xy(X, y, "training", _dtype_of(net),
+                     _data_ndim(net, X, "training", _dtype_of(net)))
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val), got "
                             f"{describe(validation_data)}")
-        X_val, y_val = _check_xy(*validation_data, "validation", _dtype_of(net))
+        X_val, y_val = _check_xy(*validation_data, "validation", _dtype_of(net),
+                                 _data_ndim(net, validation_data[0], "validation",
+                                            _dtype_of(net)))
     if early_stopping is not None:
         early_stopping = check_int(early_stopping, "early_stopping")
         if validation_data is None:
@@ -233,13 +243,29 @@ def train_epoch(net, X, y, *, loss, optimizer: Optimizer, batch_size: int = 32, 
     if check:
         _check_net_and_optimizer(net, optimizer)
         batch_size = check_int(batch_size, "batch_size")
-        X, y = _check_xy(X, y, "training", _dtype_of(net))
+        X, y = _check_xy(X, y, "training", _dtype_of(net),
+                         _data_ndim(net, X, "training", _dtype_of(net)))
         y, start_loss = _prepare(net, X, y, loss, optimizer, "training")
         limit = DIVERGENCE_FACTOR * max(1.0, start_loss)
     elif X.dtype != _dtype_of(net):
         X = X.astype(_dtype_of(net))
     net.train()
     _run_epoch(net, _Batches(X, y, batch_size), loss, optimizer, as_rng(seed, "seed"), 1, limit)
+
+
+def _ndim_of(net) -> int | None:
+    """The number of dimensions of a batch of the network's inputs (2 for ``(N, n_in)``)."""
+    return getattr(net, "input_ndim", 2)
+
+
+def _data_ndim(net, X, what: str, dtype) -> int | None:
+    """The number of dimensions ``X`` must have (None: any, at least 2). A first box that judges
+    dimensions itself sees an ``X`` of another number first, so that its ``check_input`` explains
+    the shape it expects (e.g. Conv2D: "(N, 1, H, W)", with a hint for flat images)."""
+    ndim, layers = _ndim_of(net), getattr(net, "layers", ())
+    if layers and layers[0].checks_ndim and np.ndim(X) != ndim:
+        layers[0].check_input(as_array(X, f"X ({what} inputs)", dtype=dtype))
+    return ndim
 
 
 def _dtype_of(net) -> np.dtype:

@@ -279,6 +279,89 @@ CASES = [
     ("gradcheck", "numerical_derivative with eps 0",
      lambda: nn.numerical_derivative(np.sin, [1.0], eps=0), ValueError,
      r"eps must be a finite number > 0"),
+    # --- nnlib.conv
+    ("conv", "flat images into Conv2D", lambda: nn.Conv2D(1, 8, 3)(np.ones((5, 64))), ValueError,
+     r"Conv2D\(1→8, 3×3\) expects inputs of shape \(N, 1, H, W\), got an array of shape "
+     r"\(5, 64\).*reshape flat images with X\.reshape\(-1, 1, 8, 8\)"),
+    ("conv", "fit a conv network on flat images",
+     lambda: fit(Sequential([nn.Conv2D(1, 2, 3), nn.Flatten(), Dense(72, 2)]), np.ones((10, 64)),
+                 np.zeros(10, int), loss="softmax_cross_entropy", optimizer=SGD(0.1), epochs=1,
+                 progress=False), ValueError,
+     r"Conv2D\(1→2, 3×3\) expects inputs of shape \(N, 1, H, W\).*X\.reshape"),
+    ("conv", "fit a conv network on images without their channel axis",
+     lambda: fit(Sequential([nn.Conv2D(1, 2, 3), nn.Flatten(), Dense(72, 2)]),
+                 np.ones((10, 8, 8)), np.zeros(10, int), loss="softmax_cross_entropy",
+                 optimizer=SGD(0.1), epochs=1, progress=False), ValueError,
+     r"Conv2D\(1→2, 3×3\) expects inputs of shape \(N, 1, H, W\), got an array of shape "
+     r"\(10, 8, 8\)"),
+    ("conv", "a channel too few", lambda: nn.Conv2D(3, 8, 3)(np.ones((2, 1, 8, 8))), ValueError,
+     r"Conv2D\(3→8, 3×3\) expects inputs of shape \(N, 3, H, W\)"),
+    ("conv", "an image smaller than the kernel", lambda: nn.Conv2D(1, 1, 3)(np.ones((1, 1, 2, 2))),
+     ValueError, r"the image 2×2 \(with padding 0\) is smaller than the 3×3 kernel"),
+    ("conv", "a conv network without Flatten",
+     lambda: Sequential([nn.Conv2D(1, 2, 3), ReLU(), Dense(6, 2)])(np.ones((1, 1, 8, 8))),
+     ValueError, r"the input of Dense\(6→2\) must be a batch of 2 dimensions, got shape "
+                 r"\(1, 2, 6, 6\) from the box before it; a Flatten\(\) before it"),
+    ("conv", "Conv2D backward before forward", lambda: nn.Conv2D(1, 1, 3).backward(
+        np.ones((1, 1, 2, 2))), RuntimeError, r"Conv2D\(1→1, 3×3\)\.backward\(\) was called "
+                                              r"before forward\(\)"),
+    ("conv", "MaxPool2D of rows", lambda: nn.MaxPool2D(2)(np.ones((4, 64))), ValueError,
+     r"MaxPool2D\(2\) expects inputs of shape \(N, C, H, W\)"),
+    ("conv", "MaxPool2D backward before forward",
+     lambda: nn.MaxPool2D(2).backward(np.ones((1, 1, 2, 2))), RuntimeError,
+     r"MaxPool2D\(2\)\.backward\(\) was called before forward\(\)"),
+    ("conv", "Flatten of one number per example", lambda: nn.Flatten()(np.ones(3)), ValueError,
+     r"Flatten\(\) expects a batch of shape \(N, \.\.\.\)"),
+    ("conv", "Flatten backward before forward", lambda: nn.Flatten().backward(np.ones((2, 4))),
+     RuntimeError, r"Flatten\(\)\.backward\(\) was called before forward\(\)"),
+    ("conv", "a float kernel size", lambda: nn.Conv2D(1, 1, 2.5), TypeError,
+     r"kernel_size must be an integer, got float 2.5"),
+    # --- nnlib.attention
+    ("attention", "a token out of the vocabulary", lambda: nn.Embedding(10, 4)([[0, 10]]),
+     ValueError, r"Embedding\(10→4\) expects whole-number tokens from 0 to 9, got values from "
+                 r"0 to 10"),
+    ("attention", "fractional tokens", lambda: nn.Embedding(10, 4)([[0, 1.5]]), ValueError,
+     r"that are not whole numbers"),
+    ("attention", "token vectors into an Embedding", lambda: nn.Embedding(10, 4)(np.zeros((1, 2, 3))),
+     ValueError, r"Embedding\(10→4\) expects token indices of shape \(N, T\)"),
+    ("attention", "Embedding backward before forward",
+     lambda: nn.Embedding(10, 4).backward(np.ones((1, 2, 4))), RuntimeError,
+     r"Embedding\(10→4\)\.backward\(\) was called before forward\(\)"),
+    ("attention", "vectors of the wrong size", lambda: nn.SelfAttention(8, 4)(np.ones((2, 5, 6))),
+     ValueError, r"SelfAttention\(8→4\) expects inputs of shape \(N, T, 8\), got an array of "
+                 r"shape \(2, 5, 6\)"),
+    ("attention", "SelfAttention backward before forward",
+     lambda: nn.SelfAttention(8, 4).backward(np.ones((1, 5, 4))), RuntimeError,
+     r"SelfAttention\(8→4\)\.backward\(\) was called before forward\(\)"),
+    ("attention", "a sequence longer than the positions",
+     lambda: nn.PositionEmbedding(4, 3)(np.ones((1, 6, 3))), ValueError,
+     r"PositionEmbedding\(4, 3\) has positions for at most 4 tokens, got a sequence of 6"),
+    ("attention", "causal as a number", lambda: nn.SelfAttention(8, 4, causal=1), TypeError,
+     r"causal must be True or False, got int 1"),
+    # --- nnlib.regularization
+    ("regularization", "Dropout p = 1", lambda: nn.Dropout(1.0), ValueError,
+     r"must be in \[0, 1\), got 1.0 \(p = 1 would drop everything\)"),
+    ("regularization", "Dropout p as text", lambda: nn.Dropout("0.5"), TypeError,
+     r"Dropout's p must be a number in \[0, 1\), got str '0.5'"),
+    ("regularization", "Dropout backward before forward",
+     lambda: nn.Dropout(0.5).backward(np.ones((2, 3))), RuntimeError,
+     r"Dropout\(p=0.5\)\.backward\(\) was called before forward\(\)"),
+    ("regularization", "Dropout of text", lambda: nn.Dropout(0.5)("abc"), TypeError,
+     r"the input of Dropout\(p=0.5\) must be a number or an array of numbers"),
+    # --- nnlib.preprocessing
+    ("preprocessing", "transform before fit", lambda: nn.Standardizer().transform(np.ones((2, 2))),
+     RuntimeError, r"this Standardizer is not fitted yet: call fit\(X_train\)"),
+    ("preprocessing", "another number of features",
+     lambda: nn.Standardizer().fit(np.ones((3, 2))).transform(np.ones((2, 3))), ValueError,
+     r"Standardizer was fitted on inputs with 2 features, got 3"),
+    ("preprocessing", "fit on one example vector", lambda: nn.Standardizer().fit(np.ones(3)),
+     ValueError, r"must be a 2-D array, got shape \(3,\)"),
+    # --- nnlib.optimizers: AdamW
+    ("optimizers", "AdamW with negative weight decay", lambda: nn.AdamW(weight_decay=-1),
+     ValueError, r"weight_decay must be a finite number >= 0, got -1"),
+    ("optimizers", "get_optimizer('adamw') with a bad lr",
+     lambda: nn.get_optimizer("adamw", lr=0), ValueError, r"learning rate lr must be a finite "
+                                                          r"number > 0, got 0"),
     # --- nnlib.autodiff
     ("autodiff", "Value(1) / Value(0)", lambda: Value(1) / Value(0), ZeroDivisionError,
      r"division by zero: Value\(1, grad=0\) / Value\(0, grad=0\)"),
@@ -308,7 +391,8 @@ def test_bad_input_raises_a_clear_error(module, what, call, exc, match):
 def test_every_module_has_its_list():
     modules = {c[0] for c in CASES}
     assert modules >= {"network", "layers", "activations", "losses", "optimizers", "training",
-                       "metrics", "data", "gradcheck", "autodiff", "files"} - {"files"}
+                       "metrics", "data", "gradcheck", "autodiff", "conv", "attention",
+                       "regularization", "preprocessing"}
 
 
 # ----------------------------------------------------------------------------- files
@@ -389,6 +473,21 @@ def test_a_saved_network_loads_with_every_box_type(tmp_path):
     assert json.loads(json.dumps([l.config() for l in net.layers]))
 
 
+def test_a_saved_network_loads_with_the_boxes_of_chapters_9_and_10(tmp_path):
+    images = Sequential([nn.Conv2D(2, 3, 3, stride=2, padding=1, seed=0), ReLU(),
+                         nn.MaxPool2D(2), nn.Flatten(), nn.Dropout(0.3, seed=4), Dense(3, 2)])
+    tokens = Sequential([nn.Embedding(6, 4, seed=0), nn.PositionEmbedding(5, 4, seed=1),
+                         nn.SelfAttention(4, 3, causal=True, seed=2), nn.Flatten(),
+                         Dense(15, 2, seed=3)])
+    X_images = np.random.default_rng(0).normal(size=(2, 2, 5, 5))
+    X_tokens = np.array([[0, 1, 2, 3, 4], [5, 4, 3, 2, 1]])
+    for name, net, X in (("images", images, X_images), ("tokens", tokens, X_tokens)):
+        net.save(tmp_path / name)
+        loaded = Sequential.load(tmp_path / f"{name}.npz")
+        assert [l.config() for l in loaded.layers] == [l.config() for l in net.layers]
+        np.testing.assert_array_equal(loaded.eval()(X), net.eval()(X))
+
+
 def test_a_new_box_in_a_new_module_saves_and_loads(tmp_path):
     class Scale(nn.Layer):
         """z = c x, a box defined outside nnlib."""
@@ -426,6 +525,18 @@ def test_changing_the_input_between_forward_and_backward_changes_nothing():
         getattr(box, call)(Z)
         Z += 50.0
         np.testing.assert_allclose(box.backward(np.ones((2, 2))), 0.25)
+        # the boxes of chapter 10 that keep their input: Conv2D (patches) and SelfAttention
+        for box, shape in ((nn.Conv2D(1, 2, 2, seed=0), (2, 1, 3, 3)),
+                           (nn.SelfAttention(3, 2, seed=0), (2, 4, 3))):
+            X = np.random.default_rng(1).normal(size=shape)
+            G = np.random.default_rng(2).normal(size=getattr(box, call)(X).shape)
+            box.backward(G)
+            expected = {k: g.copy() for k, g in box.grads.items()}
+            getattr(box, call)(X)
+            X += 100.0
+            box.backward(G)
+            for k, g in box.grads.items():
+                np.testing.assert_array_equal(g, expected[k])
 
 
 def test_a_label_out_of_range_is_found_before_any_update():

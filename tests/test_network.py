@@ -276,9 +276,9 @@ def test_loading_an_unknown_layer_type_raises(net_423, tmp_path):
     net_423.save(tmp_path / "net.npz")
     with np.load(tmp_path / "net.npz") as f:
         arrays = dict(f)
-    arrays["__architecture__"] = np.array(json.dumps([{"type": "Conv2D"}]))
+    arrays["__architecture__"] = np.array(json.dumps([{"type": "Conv3D"}]))
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(ValueError, match=r"unknown layer type 'Conv2D' in a saved network"):
+    with pytest.raises(ValueError, match=r"unknown layer type 'Conv3D' in a saved network"):
         Sequential.load(tmp_path / "bad.npz")
 
 

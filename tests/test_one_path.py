@@ -52,3 +52,54 @@ def test_a_step_of_fit_is_the_public_forward_backward_step(activation, loss_name
     start = nn.mlp(SIZES, activation, OUTPUT.get(loss_name, "identity"), seed=3)
     assert any(not np.array_equal(p, q) for (_, p), (_, q) in
                zip(net.parameters(), start.parameters())), "the step changed nothing"
+
+
+# ----------------------------------------------------------------------------- the boxes of
+# chapters 9 and 10: images, sequences, dropout (its mask is drawn by the same seeded generator
+# on both paths; fit's trial pass before training runs in evaluation mode and draws none)
+def conv_net():
+    return nn.Sequential([nn.Conv2D(2, 3, 3, padding=1, seed=1), nn.ReLU(), nn.MaxPool2D(2),
+                          nn.Flatten(), nn.Dense(12, 3, seed=2)])
+
+
+def attention_net():
+    return nn.Sequential([nn.Embedding(6, 4, seed=1), nn.PositionEmbedding(5, 4, seed=2),
+                          nn.SelfAttention(4, 3, causal=True, seed=3), nn.Flatten(),
+                          nn.Dense(15, 3, seed=4)])
+
+
+def dropout_net():
+    return nn.Sequential([nn.Dense(5, 6, seed=1), nn.Tanh(), nn.Dropout(0.4, seed=2),
+                          nn.Dense(6, 3, seed=3)])
+
+
+NETWORKS = {
+    "conv": (conv_net, lambda rng: rng.normal(size=(N, 2, 4, 5))),
+    "attention": (attention_net, lambda rng: rng.integers(0, 6, size=(N, 5)).astype(float)),
+    "dropout": (dropout_net, lambda rng: rng.normal(size=(N, 5))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+def test_a_step_of_fit_is_the_public_step_for_the_new_boxes(name, optimizer):
+    make, inputs = NETWORKS[name]
+    rng = np.random.default_rng(5)
+    X, y = inputs(rng), rng.integers(0, 3, N)
+    kw = {"lr": 0.1} if optimizer == "sgd" else {"lr": 0.01}
+    nets = [make(), make()]
+
+    train_epoch(nets[0], X, y, loss="softmax_cross_entropy",
+                optimizer=nn.get_optimizer(optimizer, **kw), batch_size=N, seed=11)
+
+    order = np.random.default_rng(11).permutation(N)
+    Xb, yb = X[order], y[order]
+    net, opt, loss = nets[1], nn.get_optimizer(optimizer, **kw), nn.SoftmaxCrossEntropy()
+    net.backward(loss.gradient(net(Xb), yb))
+    opt.step(net)
+
+    for (pname, a), (_, b) in zip(nets[0].parameters(), net.parameters()):
+        assert np.array_equal(a, b), f"{pname} differs after one step"
+    start = make()
+    assert all(not np.array_equal(p, q) for (_, p), (_, q) in
+               zip(net.parameters(), start.parameters())), "a parameter did not change"

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnlib import MSE, SGD, Adagrad, Adam, Dense, Momentum, Sequential, mlp
+from nnlib import MSE, SGD, Adagrad, Adam, AdamW, Dense, Momentum, Sequential, mlp
 from nnlib.optimizers import OPTIMIZERS
 
 RNG = np.random.default_rng(0)
@@ -262,7 +262,8 @@ def test_failed_step_leaves_parameters_untouched():
 
 
 def test_registry_and_repr():
-    assert OPTIMIZERS == {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam}
+    assert OPTIMIZERS == {"sgd": SGD, "momentum": Momentum, "adagrad": Adagrad, "adam": Adam,
+                          "adamw": AdamW}
     assert repr(SGD(0.1)) == "SGD(lr=0.1)"
     assert repr(Momentum(0.1, 0.5)) == "Momentum(lr=0.1, momentum=0.5)"
 
