@@ -49,20 +49,20 @@ def main():
         X, Y = rng.normal(size=(6, 5)), rng.normal(size=(6, 3))
         net.train()(X)
         net.layers[2].fixed_mask = True
-        result = nn.gradient_check(net, "mse", X, Y)
+        result = nn.gradient_check(net, X, Y, "mse")
         worst = max(worst, result.max_relative_error)
         print(f"{'dropout p=' + format(p, 'g'):<18}{'mse':<36}"
               f"{result.max_relative_error:.1e}")
     # Standardizer: a fixed affine map in front of the network; gradients of the weights only
     X_raw = rng.normal(size=(6, 5)) * [1, 10, 100, 0.1, 1000]
     X = nn.Standardizer().fit_transform(X_raw)
-    result = nn.gradient_check(nn.mlp([5, 4, 3], "tanh", seed=4), "mse", X,
-                               rng.normal(size=(6, 3)))
+    result = nn.gradient_check(nn.mlp([5, 4, 3], "tanh", seed=4), X, rng.normal(size=(6, 3)),
+                               "mse")
     worst = max(worst, result.max_relative_error)
     print(f"{'standardised X':<18}{'mse':<36}{result.max_relative_error:.1e}")
     print(f"\n{'network of chapter 10 boxes':<74}max relative error")
     for name, net, X, y in box_networks(rng):
-        result = nn.gradient_check(net, "softmax_cross_entropy", X, y)
+        result = nn.gradient_check(net, X, y, "softmax_cross_entropy")
         worst = max(worst, result.max_relative_error)
         print(f"{name:<74}{result.max_relative_error:.1e}")
     print(f"\nlargest relative error over all pairs and networks: {worst:.1e}")

@@ -6,7 +6,7 @@ Each activation is available in two forms:
   hand calculations;
 * boxes (``Sigmoid()``, ``ReLU()``, …) that sit between ``Dense`` layers in a network. Their
   ``backward`` multiplies the incoming gradient by :math:`\sigma'(z)` element by element,
-  :math:`\partial L/\partial z = \partial L/\partial a \odot \sigma'(z)`; softmax, whose outputs
+  :math:`\partial \mathcal{L}/\partial z = \partial \mathcal{L}/\partial a \odot \sigma'(z)`; softmax, whose outputs
   depend on every input, uses its Jacobian–vector product instead.
 
 All functions work element-wise on arrays of any shape (softmax: along the last axis) and never
@@ -149,7 +149,7 @@ def softmax(z):
 
 
 def softmax_jacobian(z):
-    r"""The Jacobian :math:`J_{ij} = \partial s_i/\partial z_j = s_i(\delta_{ij} - s_j)` of one vector.
+    r"""The Jacobian :math:`J_{ij} = \partial s_i/\partial z_j = s_i(\mathbb{1}[i = j] - s_j)` of one vector.
 
     ``z`` of shape ``(K,)`` gives ``(K, K)``; a batch ``(N, K)`` gives ``(N, K, K)``.
     """
@@ -162,8 +162,8 @@ def softmax_vjp(z, v):
     r"""The vector–Jacobian product :math:`J^\top v` without building :math:`J`:
     :math:`s \odot (v - (v\cdot s))` with :math:`s = \mathrm{softmax}(z)`.
 
-    This is how the gradient flows back through softmax: ``v`` is :math:`\partial L/\partial s`,
-    the result is :math:`\partial L/\partial z`. (:math:`J` is symmetric, so :math:`J^\top v = J v`.)
+    This is how the gradient flows back through softmax: ``v`` is :math:`\partial \mathcal{L}/\partial s`,
+    the result is :math:`\partial \mathcal{L}/\partial z`. (:math:`J` is symmetric, so :math:`J^\top v = J v`.)
     ``z`` and ``v``: ``(K,)`` or a batch ``(N, K)``.
     """
     s = softmax(z)
@@ -200,7 +200,7 @@ class Activation(Layer):
         return self.fn(Z)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        r""":math:`\partial L/\partial Z = \partial L/\partial A \odot \sigma'(Z)`."""
+        r""":math:`\partial C/\partial Z = \partial C/\partial A \odot \sigma'(Z)`."""
         return dA * self.dA_dZ
 
 
@@ -260,7 +260,7 @@ class LeakyReLU(Activation):
 
 class Softmax(Activation):
     r"""Softmax over the features of each example: :math:`s = \mathrm{softmax}(z)`. Backward is the
-    vector–Jacobian product :math:`\partial L/\partial z = s \odot (\delta - (\delta\cdot s))`
+    vector–Jacobian product :math:`\partial \mathcal{L}/\partial z = s \odot (\delta - (\delta\cdot s))`
     (``softmax_vjp``), because every output depends on every input."""
 
     name, fn, output_range = "softmax", staticmethod(softmax), "(0, 1), summing to 1"
@@ -279,7 +279,7 @@ class Softmax(Activation):
         return self.S.copy()
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        r""":math:`\partial L/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
+        r""":math:`\partial C/\partial Z = J^\top \delta = S \odot (\delta - (\delta\cdot S))`
         for every row (as ``softmax_vjp``)."""
         S = self.S
         return S * (dA - (dA * S).sum(axis=-1, keepdims=True))

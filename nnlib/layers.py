@@ -4,9 +4,9 @@ The book draws a network as a chain of boxes. Every box has one path:
 
 * ``forward(X)``: the formula of its docstring on a batch ``X`` (rows are examples); it stores
   what ``backward`` needs (a copy, never the caller's array);
-* ``backward(dZ)``: given :math:`\partial L/\partial(\text{output})`, only the formulas: it writes
+* ``backward(dZ)``: given :math:`\partial C/\partial(\text{output})`, only the formulas: it writes
   the gradients of its own parameters into ``self.grads`` (the same arrays every time) and
-  returns :math:`\partial L/\partial(\text{input})` (or None when ``input_grad`` is False);
+  returns :math:`\partial C/\partial(\text{input})` (or None when ``input_grad`` is False);
 * ``check_input(X)``: raises a clear error for an input the box cannot take.
 
 Calling a box, ``box(X)``, is the boundary where data enters: it converts ``X`` to a float
@@ -58,7 +58,7 @@ class Layer:
         self.grads = {}
         #: training mode (True) or evaluation mode (False); ``Sequential.train()``/``eval()``
         self.training = True
-        #: False when nothing needs ∂L/∂(input): ``backward`` may then skip it and return None
+        #: False when nothing needs ∂C/∂(input): ``backward`` may then skip it and return None
         self.input_grad = True
 
     def forward(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -217,9 +217,9 @@ class Dense(Layer):
     ``b``: ``(n_out,)``; input ``A``: ``(N, n_in)``; output ``Z``: ``(N, n_out)``.
     With rows as examples the batched formula is :math:`Z = A W^\top + b`.
 
-    Backward, for :math:`\Delta = \partial L/\partial Z` of shape ``(N, n_out)``:
-    :math:`\partial L/\partial W = \Delta^\top A`, :math:`\partial L/\partial b = \sum_n \Delta_n`,
-    :math:`\partial L/\partial A = \Delta W`.
+    Backward, for :math:`\Delta = \partial C/\partial Z` of shape ``(N, n_out)``:
+    :math:`\partial C/\partial W = \Delta^\top A`, :math:`\partial C/\partial b = \sum_n \Delta_n`,
+    :math:`\partial C/\partial A = \Delta W`.
     """
 
     def __init__(self, n_in: int, n_out: int, *, bias: bool = True, init: str = "xavier",
@@ -283,7 +283,7 @@ class Dense(Layer):
         return Z
 
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
-        """Writes ∂L/∂W = Δᵀ A and ∂L/∂b = Σₙ Δₙ into ``grads``; returns ∂L/∂A = Δ W."""
+        """Writes ∂C/∂W = Δᵀ A and ∂C/∂b = Σₙ Δₙ into ``grads``; returns ∂C/∂A = Δ W."""
         np.matmul(dZ.T, self.A, out=self.grads["W"])
         if self.bias:
             dZ.sum(axis=0, out=self.grads["b"])

@@ -1,4 +1,4 @@
-r"""Loss functions :math:`L(\hat y, y)` and their gradients :math:`\partial L/\partial \hat y`.
+r"""Loss functions :math:`\mathcal{L}(\hat y, y)` and the gradients :math:`\partial C/\partial \hat y` of their mean, the cost :math:`C`.
 
 Conventions used throughout the book and this module:
 
@@ -6,7 +6,7 @@ Conventions used throughout the book and this module:
   ``N`` examples, ``K`` outputs. A 1-D array of length ``K`` is a single example.
 * A loss object is called as ``loss(y_hat, y)`` and returns the **mean** over the ``N`` examples
   of the per-example loss, a float. ``loss.per_example(y_hat, y)`` returns the ``N`` values.
-* ``loss.gradient(y_hat, y)`` returns :math:`\partial L/\partial \hat y` of that mean, shape of
+* ``loss.gradient(y_hat, y)`` returns :math:`\partial C/\partial \hat y` of that mean, shape of
   ``y_hat`` — this is where the factor :math:`1/N` of the average enters backpropagation.
 * Like every box, a loss has one path: the public calls check their arguments and then run
   ``forward(y_hat, y)`` (the mean loss) and ``backward()`` (its gradient), which are also what
@@ -47,7 +47,7 @@ class Loss:
     Like the other boxes it has one path: ``forward(y_hat, y)`` computes the mean loss
     :math:`L` by the formula of its docstring (and stores what ``backward`` needs, including the
     ``N`` per-example values in ``per_example_loss``); ``backward()`` returns
-    :math:`\partial L/\partial \hat y`. Both take batches ``(N, K)`` that are already checked.
+    :math:`\partial C/\partial \hat y`. Both take batches ``(N, K)`` that are already checked.
 
     The public calls are the boundary where data enters: ``loss(y_hat, y)`` (the mean),
     ``loss.gradient(y_hat, y)`` and ``loss.per_example(y_hat, y)`` convert the arrays, accept a
@@ -101,7 +101,7 @@ class Loss:
         return self.per_example_loss.copy()
 
     def gradient(self, y_hat, y) -> np.ndarray:
-        r""":math:`\partial L/\partial \hat y` of the mean loss, in the shape of ``y_hat``."""
+        r""":math:`\partial C/\partial \hat y` of the mean loss, in the shape of ``y_hat``."""
         y_hat, y, single = self.prepare(y_hat, y)
         self.forward(y_hat, y)
         g = self.backward()
@@ -115,9 +115,12 @@ class Loss:
 class MSE(Loss):
     r"""Mean squared error with the ½ convention.
 
-    Per example: :math:`L_n = \tfrac12 \sum_k (\hat y_k - y_k)^2`, and :math:`L = \frac1N \sum_n L_n`;
-    gradient :math:`\partial L/\partial \hat y_k = (\hat y_k - y_k)/N` — the ½ is there only so
-    that the 2 from the square cancels.
+    Per example: :math:`\mathcal{L}_n = \tfrac12 \sum_k (\hat y_k - y_k)^2`, and
+    :math:`C = \frac1N \sum_n \mathcal{L}_n`; gradient
+    :math:`\partial C/\partial \hat y_k = (\hat y_k - y_k)/N` — the ½ is there only so that the 2
+    from the square cancels. PyTorch's ``MSELoss``, scikit-learn's ``mean_squared_error`` and
+    Keras average over the :math:`K` outputs as well and have no ½: for :math:`K` outputs this
+    loss is :math:`K/2` times theirs (chapter 2).
     """
 
     name = "mse"
@@ -132,7 +135,7 @@ class MSE(Loss):
 
 
 class MAE(Loss):
-    r"""Absolute error :math:`L_n = \sum_k |\hat y_k - y_k|`, :math:`L = \frac1N\sum_n L_n`; gradient
+    r"""Absolute error :math:`\mathcal{L}_n = \sum_k |\hat y_k - y_k|`, :math:`L = \frac1N\sum_n L_n`; gradient
     :math:`\operatorname{sign}(\hat y_k - y_k)/N` (not differentiable where :math:`\hat y_k = y_k`;
     we use 0 there)."""
 
@@ -150,9 +153,9 @@ class MAE(Loss):
 class BinaryCrossEntropy(Loss):
     r"""Binary cross-entropy for outputs that are probabilities :math:`\hat y_k \in [0,1]`.
 
-    Per example: :math:`L_n = -\sum_k [\,y_k \ln p_k + (1-y_k)\ln(1-p_k)\,]` with the prediction
-    clipped, :math:`p_k = \mathrm{clip}(\hat y_k, \epsilon, 1-\epsilon)`, so that :math:`\ln 0`
-    never happens; gradient :math:`\partial L/\partial \hat y_k = (p_k - y_k)/(p_k(1-p_k))/N`,
+    Per example: :math:`\mathcal{L}_n = -\sum_k [\,y_k \ln p_k + (1-y_k)\ln(1-p_k)\,]` with the prediction
+    clipped, :math:`p_k = \mathrm{clip}(\hat y_k, \mathrm{eps}, 1-\mathrm{eps})`, so that :math:`\ln 0`
+    never happens; gradient :math:`\partial C/\partial \hat y_k = (p_k - y_k)/(p_k(1-p_k))/N`,
     and 0 where :math:`\hat y_k` was clipped (there the clipped loss is flat).
     """
 
@@ -179,9 +182,9 @@ class BinaryCrossEntropy(Loss):
 class CategoricalCrossEntropy(Loss):
     r"""Cross-entropy between a one-hot (or any probability) target and predicted probabilities.
 
-    Per example: :math:`L_n = -\sum_k y_k \ln p_k` with :math:`p_k = \max(\hat y_k, \epsilon)`, so
-    that :math:`\ln 0` never happens; gradient :math:`\partial L/\partial \hat y_k = -y_k/(N p_k)`,
-    and 0 where :math:`\hat y_k < \epsilon` (there the clipped loss is flat). For a one-hot
+    Per example: :math:`\mathcal{L}_n = -\sum_k y_k \ln p_k` with :math:`p_k = \max(\hat y_k, \mathrm{eps})`, so
+    that :math:`\ln 0` never happens; gradient :math:`\partial C/\partial \hat y_k = -y_k/(N p_k)`,
+    and 0 where :math:`\hat y_k < \mathrm{eps}` (there the clipped loss is flat). For a one-hot
     target with the 1 at class :math:`c` the loss is just :math:`-\ln \hat y_c`.
     """
 
@@ -224,8 +227,8 @@ def _labels(y, n_classes: int, loss_name: str, n: int) -> np.ndarray:
 
 class SparseCategoricalCrossEntropy(Loss):
     r"""Categorical cross-entropy with the target given as a class index :math:`c` instead of a
-    one-hot vector: per example :math:`L_n = -\ln \max(\hat y_c, \epsilon)`; gradient
-    :math:`-1/(N \hat y_c)` at the target class (0 where :math:`\hat y_c < \epsilon`) and 0
+    one-hot vector: per example :math:`\mathcal{L}_n = -\ln \max(\hat y_c, \mathrm{eps})`; gradient
+    :math:`-1/(N \hat y_c)` at the target class (0 where :math:`\hat y_c < \mathrm{eps}`) and 0
     elsewhere. Same numbers as ``CategoricalCrossEntropy`` with one-hot targets, less memory.
 
     ``y_hat``: ``(N, K)`` probabilities; ``y``: ``(N,)`` integers in ``0..K-1``.
@@ -266,12 +269,12 @@ class SoftmaxCrossEntropy(Loss):
 
     Takes raw scores (logits) :math:`z`, not probabilities. Per example, with target class
     :math:`c` (or one-hot :math:`y`):
-    :math:`L_n = -\ln \mathrm{softmax}(z)_c = \ln\sum_j e^{z_j} - z_c`, computed with the
+    :math:`\mathcal{L}_n = -\ln \mathrm{softmax}(z)_c = \ln\sum_j e^{z_j} - z_c`, computed with the
     log-sum-exp trick (:math:`m = \max_j z_j` is subtracted before the exponential). The gradient
-    of the mean is the famously simple :math:`\partial L/\partial z = (\mathrm{softmax}(z) - y)/N`.
+    of the mean is the famously simple :math:`\partial C/\partial z = (\mathrm{softmax}(z) - y)/N`.
 
     ``y`` may be one-hot ``(N, K)`` or integer labels ``(N,)``. (For a target row that does not
-    sum to 1, :math:`L_n = \ln\sum_j e^{z_j}\,\sum_k y_k - \sum_k y_k z_k` and the gradient is
+    sum to 1, :math:`\mathcal{L}_n = \ln\sum_j e^{z_j}\,\sum_k y_k - \sum_k y_k z_k` and the gradient is
     :math:`(\mathrm{softmax}(z)\sum_k y_k - y)/N`.)
     """
 

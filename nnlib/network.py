@@ -29,7 +29,7 @@ class Sequential:
     """Boxes applied one after the other.
 
     Shapes: ``forward`` takes a batch ``(N, n_in)`` and returns ``(N, n_out)``; ``backward``
-    takes :math:`\\partial L/\\partial \\hat y` of that shape. ``net(X)`` also takes one example
+    takes :math:`\\partial C/\\partial \\hat y` of that shape. ``net(X)`` also takes one example
     ``(n_in,)`` and then returns one output ``(n_out,)``. A network whose first box takes images
     ``(N, C, H, W)`` or sequences ``(N, T)`` takes batches of those, and one image or sequence
     (``input_ndim``).
@@ -80,8 +80,8 @@ class Sequential:
         return X
 
     def backward(self, dY: np.ndarray) -> np.ndarray | None:
-        """Backpropagate :math:`\\partial L/\\partial \\hat y` through every box's ``backward``,
-        right to left; returns :math:`\\partial L/\\partial X` (None when ``input_grad`` is False).
+        """Backpropagate :math:`\\partial C/\\partial \\hat y` through every box's ``backward``,
+        right to left; returns :math:`\\partial C/\\partial X` (None when ``input_grad`` is False).
 
         Every layer's ``grads`` are overwritten (not accumulated). ``dY`` must have the shape of
         the last output (one example's shape after ``net(x)`` of one example ``x``).
@@ -144,7 +144,7 @@ class Sequential:
 
     @property
     def input_grad(self) -> bool:
-        """Whether ``backward`` computes ∂L/∂X (the first box's ``input_grad``). The training loop
+        """Whether ``backward`` computes ∂C/∂X (the first box's ``input_grad``). The training loop
         switches it off: the input is the data, which nothing updates."""
         return self._layers[0].input_grad
 

@@ -32,7 +32,7 @@ class Optimizer:
 
     ``weight_decay`` :math:`\lambda \ge 0` adds the L2 regulariser
     :math:`\tfrac{\lambda}{2}\sum W^2` to the loss for every weight *matrix* (not the biases):
-    its gradient :math:`\lambda W` is added to :math:`\partial L/\partial W` before the update,
+    its gradient :math:`\lambda W` is added to :math:`\partial C/\partial W` before the update,
     which shrinks ("decays") the weights a little at every step.
 
     An optimizer keeps a state per parameter (velocities, moments, the step count ``t``), so it
@@ -126,7 +126,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    r"""Plain gradient descent: :math:`w \leftarrow w - \eta\,\partial L/\partial w`."""
+    r"""Plain gradient descent: :math:`w \leftarrow w - \eta\,\partial C/\partial w`."""
 
     def update(self, w, g, s):
         w -= np.multiply(self.lr, g, out=s["buf"])  # w ← w − η g
@@ -163,7 +163,7 @@ class Momentum(Optimizer):
 class Adagrad(Optimizer):
     r"""Adagrad: each weight gets its own, shrinking learning rate.
 
-    :math:`G \leftarrow G + g^2`, :math:`w \leftarrow w - \eta\, g/(\sqrt{G}+\epsilon)`.
+    :math:`G \leftarrow G + g^2`, :math:`w \leftarrow w - \eta\, g/(\sqrt{G}+\mathrm{eps})`.
     """
 
     def __init__(self, lr: float = 0.01, eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -178,9 +178,9 @@ class Adagrad(Optimizer):
         G += np.square(g, out=buf)                      # G ← G + g²
         np.sqrt(G, out=buf)                             # √G
         buf += self.eps                                 # √G + ε
-        np.divide(g, buf, out=buf)                      # g / (√G + ε)
+        np.divide(g, buf, out=buf)                      # g / (√G + eps)
         buf *= self.lr
-        w -= buf                                        # w ← w − η g / (√G + ε)
+        w -= buf                                        # w ← w − η g / (√G + eps)
 
 
 class Adam(Optimizer):
@@ -188,7 +188,7 @@ class Adam(Optimizer):
 
     :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`, :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
     :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat v = v/(1-\beta_2^t)`,
-    :math:`w \leftarrow w - \eta\,\hat m/(\sqrt{\hat v}+\epsilon)`.
+    :math:`w \leftarrow w - \eta\,\hat m/(\sqrt{\hat v}+\mathrm{eps})`.
     """
 
     def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
@@ -215,7 +215,7 @@ class Adam(Optimizer):
         v_hat += self.eps                               # √v̂ + ε
         np.divide(m_hat, v_hat, out=m_hat)
         m_hat *= self.lr
-        w -= m_hat                                      # w ← w − η m̂ / (√v̂ + ε)
+        w -= m_hat                                      # w ← w − η m̂ / (√v̂ + eps)
 
 
 class AdamW(Adam):
@@ -226,7 +226,7 @@ class AdamW(Adam):
     AdamW keeps it out of :math:`m` and :math:`v` and shrinks the weights directly:
 
     .. math::
-        w \leftarrow w - \eta\Big(\frac{\hat m}{\sqrt{\hat v}+\epsilon} + \lambda w\Big),
+        w \leftarrow w - \eta\Big(\frac{\hat m}{\sqrt{\hat v}+\mathrm{eps}} + \lambda w\Big),
 
     with :math:`\hat m`, :math:`\hat v` computed from the loss gradient :math:`g` alone. As for
     every optimizer here, only weight matrices decay, not biases. Default :math:`\lambda = 0.01`.

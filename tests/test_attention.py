@@ -180,7 +180,7 @@ def test_gradient_check_of_an_attention_network(causal):
     rng = np.random.default_rng(0)
     net = small_attention_net(causal=causal)
     X = rng.integers(0, 6, size=(4, 5)).astype(float)
-    result = gradient_check(net, "softmax_cross_entropy", X, np.array([0, 2, 1, 2]))
+    result = gradient_check(net, X, np.array([0, 2, 1, 2]), "softmax_cross_entropy")
     assert set(result.errors) == {"0.E", "1.P", "2.W_Q", "2.W_K", "2.W_V", "4.W", "4.b"}
     assert result.max_relative_error < TOL
 

@@ -233,7 +233,7 @@ def test_gradient_check_of_a_conv_network():
     net = small_convnet()
     net.layers[0].params["b"][:] = 0.1  # keep pre-activations off ReLU's kink
     X = rng.normal(size=(3, 1, 4, 4))
-    result = gradient_check(net, "softmax_cross_entropy", X, np.array([0, 3, 1]))
+    result = gradient_check(net, X, np.array([0, 3, 1]), "softmax_cross_entropy")
     assert set(result.errors) == {"0.W", "0.b", "4.W", "4.b"}
     assert result.max_relative_error < TOL
 

@@ -348,6 +348,13 @@ MISTAKES = {
 }
 
 # chapter -> grade_id -> right answers in another reasonable form: visible and hidden checks pass
+# Chapters 9 and 10 keep their lists beside this file.
+from exercise_mistakes_09 import MISTAKES as _MISTAKES_09  # noqa: E402
+from exercise_mistakes_10 import MISTAKES as _MISTAKES_10  # noqa: E402
+
+MISTAKES.update(_MISTAKES_09)
+MISTAKES.update(_MISTAKES_10)
+
 ALTERNATIVES = {
     "01_neurons": {
         "ex1-solution": ["shape_W1 = [32, 64]\nshape_W2 = [10, 32]\nshape_b2 = [10]\n"

@@ -147,7 +147,7 @@ def test_gradient_check_of_a_network_with_dropout(p, seed):
     X, Y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
     net(X)
     net.layers[2].fixed_mask = True
-    assert gradient_check(net, "mse", X, Y).max_relative_error < TOL
+    assert gradient_check(net, X, Y, "mse").max_relative_error < TOL
 
 
 def test_the_gradient_check_can_fail_without_a_fixed_mask():
@@ -155,7 +155,7 @@ def test_the_gradient_check_can_fail_without_a_fixed_mask():
     rng = np.random.default_rng(0)
     net = Sequential([Dense(3, 6, seed=0), Tanh(), Dropout(0.5, seed=0), Dense(6, 2, seed=1)])
     X, Y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
-    assert gradient_check(net, "mse", X, Y).max_relative_error > 1e-2
+    assert gradient_check(net, X, Y, "mse").max_relative_error > 1e-2
 
 
 # ----------------------------------------------------------------------------- modes and fit
