@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._checks import describe
+from .plotting import FigureImage, figure_image, img_attributes
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -87,31 +88,28 @@ def _values(ctrl) -> list:
     return list(ctrl.values if isinstance(ctrl, Slider) else ctrl.options)
 
 
-def figure_png(fig, dpi: int = 80, colors: int = 64) -> bytes:
-    """A compact PNG of a matplotlib figure: rasterised at ``dpi``, reduced to a ``colors``-colour
-    palette (plots use few colours, so a frame stays at a few kB), with no metadata.
-
-    Encoding the canvas buffer with Pillow is several times faster than ``savefig``'s PNG writer;
-    the drawing itself is what costs (about 25 ms a frame).
-    """
-    from PIL import Image
-
-    fig.set_dpi(dpi)
-    fig.canvas.draw()
-    img = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
-    img = img.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                                      dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    img.save(out, format="PNG", compress_level=9)
-    return out.getvalue()
+def figure_png(fig, colors: int = 64) -> bytes:
+    """A compact PNG of a matplotlib figure, made as every figure of the book is
+    (``nnlib.plotting.figure_image``: ``PIXEL_DENSITY`` pixels per CSS pixel, a ``colors``-colour
+    palette, no metadata) and keeping the figure's own size."""
+    return figure_image(fig, colors=colors, tight=False).png
 
 
 @dataclass
 class Frame:
-    """One precomputed picture: the PNG bytes and what ``draw`` printed."""
+    """One precomputed picture (``nnlib.plotting.FigureImage``: PNG, size, alt text) and what
+    ``draw`` printed."""
 
-    png: bytes
+    image: FigureImage
     text: str
+
+    @property
+    def png(self) -> bytes:
+        return self.image.png
+
+    @property
+    def alt(self) -> str:
+        return self.image.alt
 
 
 @dataclass
@@ -120,7 +118,6 @@ class Explorer:
 
     draw: Callable[..., Any]
     controls: dict[str, Slider | Dropdown]
-    dpi: int = 80
     max_frames: int = 250
     title: str | None = None
     _frames: dict[tuple, Frame] = field(default_factory=dict, repr=False)
@@ -145,9 +142,9 @@ class Explorer:
                 result = self.draw(**dict(zip(self.controls, key)))
                 fig = result if hasattr(result, "savefig") else (
                     result.figure if hasattr(result, "figure") else plt.gcf())
-                png = figure_png(fig, self.dpi)
+                image = figure_image(fig, colors=64, tight=False)
                 plt.close(fig)
-            self._frames[key] = Frame(png, text.getvalue().rstrip("\n"))
+            self._frames[key] = Frame(image, text.getvalue().rstrip("\n"))
         return self._frames[key]
 
     def check_size(self) -> None:
@@ -165,44 +162,61 @@ class Explorer:
 
     # ---------------------------------------------------------------- static HTML
     def to_html(self) -> str:
-        """The self-contained no-kernel view: HTML controls, the pictures and a small script."""
+        """The self-contained no-kernel view: HTML controls, the pictures and a small script.
+
+        For screen readers and keyboards: each slider states its value (``aria-valuetext``, the
+        same text as shown next to it), the picture's alt text names the current values and
+        describes the frame, and the printed result is a polite live region."""
         frames = self.frames()
-        pngs, png_index = [], {}
-        for f in frames:  # identical pictures are stored once
+        pngs, png_index, alts, alt_index = [], {}, [], {}
+        for f in frames:  # identical pictures (and descriptions) are stored once
             if f.png not in png_index:
                 png_index[f.png] = len(pngs)
                 pngs.append(base64.b64encode(f.png).decode("ascii"))
+            alt_index.setdefault(f.alt, len(alts))
+            if len(alt_index) > len(alts):
+                alts.append(f.alt)
         data = {"sizes": [len(_values(c)) for c in self.controls.values()],
+                "names": [c.label for c in self.controls.values()],
                 "labels": [[c.fmt.format(v) for v in _values(c)] for c in self.controls.values()],
-                "pngs": pngs,
-                "frames": [[png_index[f.png], f.text] for f in frames]}
+                "title": self.title or "",
+                "pngs": pngs, "alts": alts,
+                "frames": [[png_index[f.png], f.text] for f in frames],
+                "alt": [alt_index[f.alt] for f in frames]}
         payload = json.dumps(data, separators=(",", ":"))
         uid = "nnlib-explorer-" + hashlib.sha1(payload.encode()).hexdigest()[:10]
-        start = [ _values(c).index(c.value) for c in self.controls.values()]
+        start = [_values(c).index(c.value) for c in self.controls.values()]
         first = frames[_flat_index(start, data["sizes"])]
-        parts = [f'<div class="nnlib-explorer" id="{uid}">']
+        name = html.escape(self.title or "Interactive figure")
+        parts = [f'<div class="nnlib-explorer" id="{uid}" role="group" aria-label="{name}">']
         if self.title:
             parts.append(f'<div class="nnlib-explorer-title">{html.escape(self.title)}</div>')
         parts.append('<div class="nnlib-controls">')
-        for i, (name, c) in enumerate(self.controls.items()):
+        for i, (cname, c) in enumerate(self.controls.items()):
             labels = data["labels"][i]
+            label = html.escape(c.label)
             if isinstance(c, Slider):
+                shown = html.escape(labels[start[i]])
                 parts.append(
-                    f'<label>{html.escape(c.label)} <input type="range" data-i="{i}" min="0" '
+                    f'<label>{label} <input type="range" data-i="{i}" min="0" '
                     f'max="{len(labels) - 1}" step="1" value="{start[i]}" '
-                    f'aria-label="{html.escape(c.label)}"> '
-                    f'<output>{html.escape(labels[start[i]])}</output></label>')
+                    f'aria-label="{label}" aria-valuetext="{shown}"> '
+                    f'<output aria-hidden="true">{shown}</output></label>')
             else:
                 opts = "".join(f'<option value="{j}"{" selected" if j == start[i] else ""}>'
                                f'{html.escape(l)}</option>' for j, l in enumerate(labels))
-                parts.append(f'<label>{html.escape(c.label)} <select data-i="{i}" '
-                             f'aria-label="{html.escape(c.label)}">{opts}</select></label>')
+                parts.append(f'<label>{label} <select data-i="{i}" '
+                             f'aria-label="{label}">{opts}</select></label>')
         parts.append("</div>")
-        alt = html.escape(self.title or "interactive figure")
-        parts.append(f'<img class="nnlib-frame" alt="{alt}" '
-                     f'src="data:image/png;base64,{pngs[png_index[first.png]]}">')
-        parts.append(f'<pre class="nnlib-text"{"" if first.text else " hidden"}>'
-                     f'{html.escape(first.text)}</pre>')
+        alt = html.escape(frame_alt(data, start, first.alt))
+        attrs = img_attributes(first.image.metadata())
+        box = "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items()
+                      if k.startswith("data-") or k == "style")
+        parts.append(f'<div class="nnlib-figure-box"{box}><img class="nnlib-frame nnlib-figure" '
+                     f'alt="{alt}" width="{attrs["width"]}" height="{attrs["height"]}" '
+                     f'src="data:image/png;base64,{pngs[png_index[first.png]]}"></div>')
+        parts.append(f'<div class="nnlib-result" aria-live="polite"><pre class="nnlib-text"'
+                     f'{"" if first.text else " hidden"}>{html.escape(first.text)}</pre></div>')
         parts.append(f'<script type="application/json" class="nnlib-data">{payload}</script>')
         parts.append("<script>" + _SWITCHER_JS + "</script></div>")
         return "".join(parts)
@@ -227,6 +241,7 @@ class Explorer:
         def update(_=None):
             f = self.frame(**{n: b.value for n, b in boxes.items()})
             image.value = f.png
+            image.layout.width = f"{f.image.width}px"  # CSS size, as in the book
             text.value = f"<pre>{html.escape(f.text)}</pre>" if f.text else ""
 
         for b in boxes.values():
@@ -253,6 +268,14 @@ class Explorer:
         return f"Explorer({self.title or self.draw.__name__}; {ctrls}; {len(self.grid)} frames)"
 
 
+def frame_alt(data: dict, idx: Sequence[int], description: str) -> str:
+    """Alt text of a frame: the explorer's title, the current value of every control, then the
+    picture described in words (``_SWITCHER_JS`` builds the same string in the browser)."""
+    values = ", ".join(f"{n} = {labels[i]}" for n, labels, i in
+                       zip(data["names"], data["labels"], idx))
+    return f"{data['title'] or 'Interactive figure'} ({values}). {description}"
+
+
 def _flat_index(idx: Sequence[int], sizes: Sequence[int]) -> int:
     flat = 0
     for i, n in zip(idx, sizes):
@@ -260,8 +283,7 @@ def _flat_index(idx: Sequence[int], sizes: Sequence[int]) -> int:
     return flat
 
 
-def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80,
-            max_frames: int = 250, **controls) -> Explorer:
+def explore(draw: Callable[..., Any], *, title: str | None = None, max_frames: int = 250, **controls) -> Explorer:
     """An interactive figure: ``draw(**values)`` redrawn for every combination of ``controls``.
 
     Each keyword is a control: a ``Slider``/``Dropdown``, or a plain list (numbers → slider,
@@ -274,7 +296,7 @@ def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80
     if not controls:
         raise ValueError("explore needs at least one control, e.g. w=[-1, 0, 1]")
     ctrls = {name: _control(name, spec) for name, spec in controls.items()}
-    ex = Explorer(draw, ctrls, dpi=dpi, max_frames=max_frames, title=title)
+    ex = Explorer(draw, ctrls, max_frames=max_frames, title=title)
     ex.check_size()  # fail at once, not when the book is built
     return ex
 
@@ -284,9 +306,12 @@ _SWITCHER_JS = """(function(){var root=document.currentScript.parentElement;
 var d=JSON.parse(root.querySelector('.nnlib-data').textContent);
 var img=root.querySelector('.nnlib-frame'),pre=root.querySelector('.nnlib-text');
 var ctl=root.querySelectorAll('[data-i]');
-function show(){var k=0;ctl.forEach(function(c){var i=+c.dataset.i,v=+c.value;k=k*d.sizes[i]+v;
-var o=c.parentElement.querySelector('output');if(o){o.textContent=d.labels[i][v];}});
+function show(){var k=0,vals=[];ctl.forEach(function(c){var i=+c.dataset.i,v=+c.value;
+k=k*d.sizes[i]+v;var t=d.labels[i][v];vals.push(d.names[i]+' = '+t);
+if(c.type==='range'){c.setAttribute('aria-valuetext',t);}
+var o=c.parentElement.querySelector('output');if(o){o.textContent=t;}});
 var f=d.frames[k];img.src='data:image/png;base64,'+d.pngs[f[0]];
+img.alt=(d.title||'Interactive figure')+' ('+vals.join(', ')+'). '+d.alts[d.alt[k]];
 pre.textContent=f[1];pre.hidden=!f[1];root.dataset.frame=k;}
 ctl.forEach(function(c){c.addEventListener('input',show);c.addEventListener('change',show);});
 })();"""
