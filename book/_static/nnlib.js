@@ -20,10 +20,28 @@
       });
     });
   }
+  // A box that scrolls sideways (a wide formula or figure on a phone) must be reachable with
+  // the keyboard to be scrolled: a Tab stop exactly while it overflows (as the theme does for
+  // code cells and tables).
+  var SCROLLERS = "div.math, mjx-container[display='true'], .nnlib-figure-box";
+  function scrollStops() {
+    document.querySelectorAll(SCROLLERS).forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls) { box.setAttribute("tabindex", "0"); }
+      else if (box.getAttribute("tabindex") === "0" && box.getAttribute("role") !== "link") {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+  var timer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(timer); timer = setTimeout(scrollStops, 200);
+  });
+  window.addEventListener("load", scrollStops);
   var tries = 0;
   function whenTypeset() {
     if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
-      MathJax.startup.promise.then(fix);
+      MathJax.startup.promise.then(function () { fix(); scrollStops(); });
     } else if (++tries < 100) { setTimeout(whenTypeset, 100); }
   }
   if (document.readyState === "loading") {
