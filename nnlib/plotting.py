@@ -35,6 +35,9 @@ PIXEL_DENSITY = 2
 #: Text on a figure is never shown smaller than this (CSS pixels): on a narrow screen a figure
 #: that would have to shrink further scrolls sideways inside its own box instead.
 MIN_TEXT_PX = 9
+#: The text column of a 390 px wide phone (CSS pixels). A figure of panels side by side that
+#: would not fit it readably also gets a phone version with the panels stacked (``narrow_image``).
+PHONE_COLUMN_PX = 358
 
 
 @dataclass
@@ -60,12 +63,21 @@ class FigureImage:
     def min_width(self) -> int:
         return math.ceil(MIN_TEXT_PX * 72 * self.width_in / self.font_pt)
 
+    #: the same figure re-laid out for a phone, if it needs one (see ``narrow_image``)
+    narrow: "FigureImage | None" = None
+
     def metadata(self) -> dict:
         """Jupyter output metadata: the display size (JupyterLab and myst-nb use it), the alt
-        text and the readability numbers (book/_ext/figures.py puts them on the page)."""
-        return {"width": self.width, "height": self.height, "alt": self.alt,
-                "nnlib": {"font_pt": round(self.font_pt, 2), "width_in": round(self.width_in, 3),
-                          "min_width": self.min_width}}
+        text and the readability numbers (book/_ext/figures.py puts them on the page), and the
+        phone version as base64 PNG if there is one."""
+        extra = {"font_pt": round(self.font_pt, 2), "width_in": round(self.width_in, 3),
+                 "min_width": self.min_width}
+        if self.narrow is not None:
+            import base64
+
+            extra["narrow"] = {**self.narrow.metadata(),
+                               "png": base64.b64encode(self.narrow.data).decode("ascii")}
+        return {"width": self.width, "height": self.height, "alt": self.alt, "nnlib": extra}
 
 
 def img_attributes(metadata: dict) -> dict:
@@ -82,13 +94,15 @@ def img_attributes(metadata: dict) -> dict:
     return attrs
 
 
-def figure_image(fig, colors: int = 256, tight: bool = True, format: str = "png") -> FigureImage:
+def figure_image(fig, colors: int = 256, tight: bool = True, format: str = "png",
+                 narrow: bool = False) -> FigureImage:
     """Render ``fig`` for the book: an image at ``CSS_PX_PER_INCH * PIXEL_DENSITY`` dpi, reduced
     to a ``colors``-colour palette (plots use few colours, so files stay small), no metadata.
     ``tight`` crops the white margin (static figures); explorer frames keep the figure's own
     size so that the picture does not jump as the reader moves a slider. ``format`` is "png"
     (static figures: every notebook front end shows it) or "webp" (lossless, about 40% smaller:
-    explorer frames, of which a page holds hundreds)."""
+    explorer frames, of which a page holds hundreds). ``narrow`` adds the phone version of a
+    figure of panels side by side (``narrow_image``)."""
     if format not in ("png", "webp"):
         raise ValueError(f"format must be 'png' or 'webp', got {format!r}")
     from PIL import Image
@@ -106,9 +120,66 @@ def figure_image(fig, colors: int = 256, tight: bool = True, format: str = "png"
     else:  # method 2 is as small as slower methods for palette images, and fast (~25 ms)
         img.save(out, format="WEBP", lossless=True, method=2, quality=25)
     w, h = img.size
-    return FigureImage(data=out.getvalue(), width=round(w / PIXEL_DENSITY),
-                       height=round(h / PIXEL_DENSITY), alt=describe_figure(fig),
-                       font_pt=smallest_text_pt(fig), width_in=w / dpi, format=format)
+    image = FigureImage(data=out.getvalue(), width=round(w / PIXEL_DENSITY),
+                        height=round(h / PIXEL_DENSITY), alt=describe_figure(fig),
+                        font_pt=smallest_text_pt(fig), width_in=w / dpi, format=format)
+    if narrow:
+        image.narrow = narrow_image(fig, image)
+    return image
+
+
+def narrow_image(fig, wide: FigureImage) -> FigureImage | None:
+    """The phone version of a figure whose panels sit side by side in one grid and whose text
+    would be too small at ``PHONE_COLUMN_PX``: the same panels in fewer columns (as many as fit
+    readably, at least one), each panel keeping its size. The figure is restored afterwards.
+    None when the figure needs no phone version or is not a plain grid of panels."""
+    import warnings
+
+    from matplotlib.gridspec import GridSpec
+
+    if wide.min_width <= PHONE_COLUMN_PX:
+        return None
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    specs = [ax.get_subplotspec() for ax in panels]
+    if len(panels) < 2 or any(s is None for s in specs):
+        return None
+    grid = specs[0].get_gridspec()
+    if any(s.get_gridspec() is not grid or s.num1 != s.num2 for s in specs):
+        return None  # colorbars, insets, panels spanning cells: leave the figure as it is
+    nrows, ncols = grid.get_geometry()
+    if ncols < 2:
+        return None
+    size = fig.get_size_inches().copy()
+    pw, ph = size[0] / ncols, size[1] / nrows
+    fits = [c for c in range(1, ncols)
+            if MIN_TEXT_PX * 72 * pw * c / wide.font_pt <= PHONE_COLUMN_PX]
+    cols = max(fits, default=1)
+    order = sorted(range(len(panels)), key=lambda i: specs[i].num1)
+    rows = -(-len(panels) // cols)
+    saved = [(ax, ax.get_position(original=True), ax.xaxis.get_tick_params(),
+              ax.yaxis.get_tick_params()) for ax in panels]
+    pars = {k: getattr(fig.subplotpars, k) for k in ("left", "right", "bottom", "top",
+                                                      "wspace", "hspace")}
+    new = GridSpec(rows, cols, figure=fig)
+    try:
+        for k, i in enumerate(order):
+            panels[i].set_subplotspec(new[k // cols, k % cols])
+            panels[i].tick_params(labelleft=True, labelbottom=True)  # shared axes hid some
+        fig.set_size_inches(pw * cols, ph * rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.tight_layout()
+        return figure_image(fig, narrow=False)
+    except Exception:  # an unusual figure: the page lets the wide version scroll instead
+        return None
+    finally:
+        fig.set_size_inches(size)
+        fig.subplots_adjust(**pars)
+        for (ax, pos, xt, yt), spec in zip(saved, specs):
+            ax.set_subplotspec(spec)
+            ax.set_position(pos)
+            ax.xaxis.set_tick_params(**xt)
+            ax.yaxis.set_tick_params(**yt)
 
 
 def smallest_text_pt(fig) -> float:
@@ -214,7 +285,7 @@ def use_book_figures() -> bool:
     def png_with_metadata(fig):
         if not fig.axes and not fig.texts:
             return None
-        image = figure_image(fig)
+        image = figure_image(fig, narrow=True)
         return image.data, image.metadata()
 
     formatters = shell.display_formatter.formatters

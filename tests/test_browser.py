@@ -102,8 +102,13 @@ def test_page_loads_cleanly_and_completely(doc, browser, server):
             f"{doc}: math left untypeset"
         if doc.startswith("chapters/"):
             assert v.page.locator("mjx-container").count() > 10, f"{doc}: no typeset math"
+        # figures load lazily, and a figure's phone version is hidden on a wide screen: load
+        # every image the page shows now, then check that each one arrived
+        v.page.evaluate("Promise.all([...document.images].filter(i => i.getClientRects().length)"
+                        ".map(i => { i.loading = 'eager'; return i.decode().catch(() => 0); }))")
         broken = v.page.evaluate(
-            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            "[...document.images].filter(i => i.getClientRects().length)"
+            ".filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src.slice(0, 80))")
         assert broken == [], f"{doc}: images that did not load: {broken}"
     finally:
@@ -210,6 +215,7 @@ def axe_source():
 # Smallest text on each figure, in CSS px as shown: its size in points on a figure
 # width_in inches wide, scaled to the width the image is displayed at.
 FIGURE_TEXT_PX = """[...document.querySelectorAll('.nnlib-figure-box[data-font-pt]')]
+  .filter(b => b.querySelector('img').clientWidth > 0)  /* the other of a wide/phone pair */
   .map(b => { const i = b.querySelector('img');
               return [i.alt.slice(0, 60), +b.dataset.fontPt / 72 * i.clientWidth / +b.dataset.widthIn]; })"""
 

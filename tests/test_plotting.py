@@ -152,3 +152,23 @@ def test_notebook_figures_carry_alt_text_and_size():
     meta = out["metadata"]["image/png"]
     assert meta["alt"] == "Plot “a line”."
     assert 250 < meta["width"] <= 300 and meta["nnlib"]["font_pt"] == 10
+
+
+def test_side_by_side_panels_get_a_stacked_phone_version_and_the_figure_is_restored():
+    fig, axes = plt.subplots(1, 4, figsize=(9, 2.4), sharey=True)
+    for ax, name in zip(axes, ["sigmoid", "tanh", "relu", "gelu"]):
+        plotting.plot_activation(name, ax=ax)
+    before = [tuple(ax.get_position().bounds) for ax in axes]
+    image = plotting.figure_image(fig, narrow=True)
+    phone = image.narrow
+    assert image.min_width > plotting.PHONE_COLUMN_PX  # too small as drawn, on a phone...
+    assert phone is not None and phone.min_width <= plotting.PHONE_COLUMN_PX  # ...not stacked
+    assert phone.height > 2 * phone.width  # four panels under one another
+    assert [tuple(ax.get_position().bounds) for ax in axes] == before
+    assert plotting.figure_image(fig).data == image.data
+    meta = image.metadata()["nnlib"]["narrow"]
+    assert meta["alt"] == image.alt and meta["png"]
+    # a single panel needs no phone version
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    assert plotting.figure_image(fig, narrow=True).narrow is None
