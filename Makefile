@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book lite test check lab outputs student grade bench bench-live lock clean
+.PHONY: book lite test check lab outputs student grade bench bench-live lock clean axe
 
 $(STAMP): requirements.txt pyproject.toml homework/pyproject.toml chaptertools/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; $(PYTHON) is " + sys.version.split()[0] + ". Run make PYTHON=python3.11 ...")'
@@ -80,6 +80,19 @@ lock:
 	_build/lock-venv/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
 	_build/lock-venv/bin/pip-compile --strip-extras --no-emit-index-url --no-emit-find-links \
 		--output-file=requirements.txt requirements.in
+
+## axe: fetch the vendored axe-core again from npm (tests/vendor/axe-core), verifying npm's
+##      integrity hash of the package and the sha256 the browser tests expect of axe.min.js
+AXE_VERSION   := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_SHA256    := 29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c
+axe:
+	rm -rf _build/axe && mkdir -p _build/axe
+	cd _build/axe && npm pack --silent axe-core@$(AXE_VERSION) > /dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary _build/axe/axe-core-$(AXE_VERSION).tgz | base64 -w0)" = "$(AXE_INTEGRITY)"
+	tar -xzf _build/axe/axe-core-$(AXE_VERSION).tgz -C _build/axe
+	echo "$(AXE_SHA256)  _build/axe/package/axe.min.js" | sha256sum -c -
+	cp _build/axe/package/axe.min.js _build/axe/package/LICENSE tests/vendor/axe-core/
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

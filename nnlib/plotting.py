@@ -1,8 +1,20 @@
 """Plots used throughout the book: activations, loss curves, digits, network diagrams and 2-D
 decision boundaries. Every function draws on ``ax`` if given (else a new figure) and returns the
 axes, so chapters can combine plots in subplots.
+
+This module is also the one place that decides how every figure of the book is shown (static
+figures and the frames of ``nnlib.widgets`` explorers alike): ``figure_image`` turns a figure into
+a PNG at ``PIXEL_DENSITY`` image pixels per CSS pixel (sharp on high-density screens), its display
+size, the smallest width at which its text stays readable on a phone, and an alt text made from
+its own titles, axis labels and legends. Importing the module inside Jupyter makes every figure a
+notebook shows go through it (``use_book_figures``).
 """
 from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +26,273 @@ from .layers import Dense
 POSITIVE, NEGATIVE = "#1f77b4", "#d62728"
 CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f", "#bcbd22", "#17becf")
+
+#: A figure ``w`` inches wide is shown ``w * CSS_PX_PER_INCH`` CSS pixels wide (pages shrink it
+#: to the text column when it is wider), whatever ``figure.dpi`` a chapter sets.
+CSS_PX_PER_INCH = 100
+#: Image pixels per CSS pixel: 2 keeps lines and text sharp on "retina" screens.
+PIXEL_DENSITY = 2
+#: Text on a figure is never shown smaller than this (CSS pixels): on a narrow screen a figure
+#: that would have to shrink further scrolls sideways inside its own box instead.
+MIN_TEXT_PX = 9
+#: The text column of a 390 px wide phone (CSS pixels). A figure of panels side by side that
+#: would not fit it readably also gets a phone version with the panels stacked (``narrow_image``).
+PHONE_COLUMN_PX = 358
+
+
+@dataclass
+class FigureImage:
+    """A figure as the book shows it: image bytes (``format`` "png" or "webp"), display size in
+    CSS pixels, alt text, and what the page needs to keep its text readable (``min_width``: CSS
+    width at which the smallest text, ``font_pt`` points on a figure ``width_in`` inches wide,
+    is ``MIN_TEXT_PX``)."""
+
+    data: bytes
+    width: int
+    height: int
+    alt: str
+    font_pt: float
+    width_in: float
+    format: str = "png"
+
+    @property
+    def mime(self) -> str:
+        return f"image/{self.format}"
+
+    @property
+    def min_width(self) -> int:
+        return math.ceil(MIN_TEXT_PX * 72 * self.width_in / self.font_pt)
+
+    #: the same figure re-laid out for a phone, if it needs one (see ``narrow_image``)
+    narrow: "FigureImage | None" = None
+
+    def metadata(self) -> dict:
+        """Jupyter output metadata: the display size (JupyterLab and myst-nb use it), the alt
+        text and the readability numbers (book/_ext/figures.py puts them on the page), and the
+        phone version as base64 PNG if there is one."""
+        extra = {"font_pt": round(self.font_pt, 2), "width_in": round(self.width_in, 3),
+                 "min_width": self.min_width}
+        if self.narrow is not None:
+            import base64
+
+            extra["narrow"] = {**self.narrow.metadata(),
+                               "png": base64.b64encode(self.narrow.data).decode("ascii")}
+        return {"width": self.width, "height": self.height, "alt": self.alt, "nnlib": extra}
+
+
+def img_attributes(metadata: dict) -> dict:
+    """HTML attributes of an ``<img>`` showing a figure, from ``FigureImage.metadata()``: its
+    display size, and what the book's stylesheet (book/_static/nnlib.css) and browser tests use to
+    keep its text readable on a narrow screen: ``--nnlib-min-width``, ``data-font-pt`` and
+    ``data-width-in``."""
+    attrs = {k: metadata[k] for k in ("width", "height") if k in metadata}
+    extra = metadata.get("nnlib") or {}
+    if extra:
+        attrs["data-font-pt"] = f"{extra['font_pt']:g}"
+        attrs["data-width-in"] = f"{extra['width_in']:g}"
+        attrs["style"] = f"--nnlib-min-width: {extra['min_width']}px"
+    return attrs
+
+
+def figure_image(fig, colors: int = 256, tight: bool = True, format: str = "png",
+                 narrow: bool = False) -> FigureImage:
+    """Render ``fig`` for the book: an image at ``CSS_PX_PER_INCH * PIXEL_DENSITY`` dpi, reduced
+    to a ``colors``-colour palette (plots use few colours, so files stay small), no metadata.
+    ``tight`` crops the white margin (static figures); explorer frames keep the figure's own
+    size so that the picture does not jump as the reader moves a slider. ``format`` is "png"
+    (static figures: every notebook front end shows it) or "webp" (lossless, about 40% smaller:
+    explorer frames, of which a page holds hundreds). ``narrow`` adds the phone version of a
+    figure of panels side by side (``narrow_image``)."""
+    if format not in ("png", "webp"):
+        raise ValueError(f"format must be 'png' or 'webp', got {format!r}")
+    from PIL import Image
+
+    dpi = CSS_PX_PER_INCH * PIXEL_DENSITY
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None},
+                **({"bbox_inches": "tight", "pad_inches": 0.04} if tight else {}))
+    img = Image.open(buf)
+    img = img.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
+                                      dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    if format == "png":
+        img.save(out, format="PNG", compress_level=9)
+    else:  # method 2 is as small as slower methods for palette images, and fast (~25 ms)
+        img.save(out, format="WEBP", lossless=True, method=2, quality=25)
+    w, h = img.size
+    image = FigureImage(data=out.getvalue(), width=round(w / PIXEL_DENSITY),
+                        height=round(h / PIXEL_DENSITY), alt=describe_figure(fig),
+                        font_pt=smallest_text_pt(fig), width_in=w / dpi, format=format)
+    if narrow:
+        image.narrow = narrow_image(fig, image)
+    return image
+
+
+def narrow_image(fig, wide: FigureImage) -> FigureImage | None:
+    """The phone version of a figure whose panels sit side by side in one grid and whose text
+    would be too small at ``PHONE_COLUMN_PX``: the same panels in fewer columns (as many as fit
+    readably, at least one), each panel keeping its size. The figure is restored afterwards.
+    None when the figure needs no phone version or is not a plain grid of panels."""
+    import warnings
+
+    from matplotlib.gridspec import GridSpec
+
+    if wide.min_width <= PHONE_COLUMN_PX:
+        return None
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    specs = [ax.get_subplotspec() for ax in panels]
+    if len(panels) < 2 or any(s is None for s in specs):
+        return None
+    grid = specs[0].get_gridspec()
+    if any(s.get_gridspec() is not grid or s.num1 != s.num2 for s in specs):
+        return None  # colorbars, insets, panels spanning cells: leave the figure as it is
+    nrows, ncols = grid.get_geometry()
+    if ncols < 2:
+        return None
+    size = fig.get_size_inches().copy()
+    pw, ph = size[0] / ncols, size[1] / nrows
+    fits = [c for c in range(1, ncols)
+            if MIN_TEXT_PX * 72 * pw * c / wide.font_pt <= PHONE_COLUMN_PX]
+    cols = max(fits, default=1)
+    order = sorted(range(len(panels)), key=lambda i: specs[i].num1)
+    rows = -(-len(panels) // cols)
+    saved = [(ax, ax.get_position(original=True), ax.xaxis.get_tick_params(),
+              ax.yaxis.get_tick_params()) for ax in panels]
+    pars = {k: getattr(fig.subplotpars, k) for k in ("left", "right", "bottom", "top",
+                                                      "wspace", "hspace")}
+    new = GridSpec(rows, cols, figure=fig)
+    try:
+        for k, i in enumerate(order):
+            panels[i].set_subplotspec(new[k // cols, k % cols])
+            panels[i].tick_params(labelleft=True, labelbottom=True)  # shared axes hid some
+        fig.set_size_inches(pw * cols, ph * rows)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig.tight_layout()
+        return figure_image(fig, narrow=False)
+    except Exception:  # an unusual figure: the page lets the wide version scroll instead
+        return None
+    finally:
+        fig.set_size_inches(size)
+        fig.subplots_adjust(**pars)
+        for (ax, pos, xt, yt), spec in zip(saved, specs):
+            ax.set_subplotspec(spec)
+            ax.set_position(pos)
+            ax.xaxis.set_tick_params(**xt)
+            ax.yaxis.set_tick_params(**yt)
+
+
+def smallest_text_pt(fig) -> float:
+    """The size in points of the smallest visible text on the figure (10 if it has none)."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and _drawn(t)]
+    return float(min(sizes, default=10.0))
+
+
+def _drawn(text) -> bool:
+    # tick labels of ticks outside the axis limits exist but are not drawn
+    axis = getattr(text, "axes", None)
+    if axis is None or text not in (axis.get_xticklabels() + axis.get_yticklabels()):
+        return True
+    x, y = text.get_position()
+    (x0, x1), (y0, y1) = sorted(axis.get_xlim()), sorted(axis.get_ylim())
+    on_x = text in axis.get_xticklabels()
+    v, lo, hi = (x, x0, x1) if on_x else (y, y0, y1)
+    return lo - 1e-9 * (abs(hi - lo) + 1) <= v <= hi + 1e-9 * (abs(hi - lo) + 1)
+
+
+def _plain(text: str) -> str:
+    """Mathtext as a screen reader should say it: "$\\eta$" -> "eta", "$w_1$" -> "w1"."""
+    def math(m):
+        t = re.sub(r"\\(?:mathrm|mathbf|mathit|text|operatorname)\{([^}]*)\}", r"\1", m.group(1))
+        t = re.sub(r"\\([A-Za-z]+)", r"\1", t)
+        return re.sub(r"[{}_\\]", "", t)
+
+    return " ".join(re.sub(r"\$([^$]*)\$", math, text).split())
+
+
+def _join(items, limit: int = 6) -> str:
+    items = [i for i in dict.fromkeys(items) if i]
+    if len(items) > limit:
+        items = items[:limit] + [f"and {len(items) - limit} more"]
+    return ", ".join(items)
+
+
+def describe_axes(ax) -> str:
+    """One panel in words: 'plot “title”: y against x; legend: a, b' (or 'image …', '3-D plot …')."""
+    title = _plain(" ".join(t for t in (ax.get_title("left"), ax.get_title(),
+                                         ax.get_title("right")) if t))
+    kind = "3-D plot" if getattr(ax, "name", "") == "3d" else "image" if ax.images else "plot"
+    words = f"{kind} “{title}”" if title else kind
+    x, y = _plain(ax.get_xlabel()), _plain(ax.get_ylabel())
+    if ax.axison and (x or y):
+        words += f": {y or 'values'} against {x or 'position'}"
+    elif not ax.images and ax.texts:
+        words += f": {_join((_plain(t.get_text()) for t in ax.texts), limit=8)}"
+    legend = ax.get_legend()
+    labels = _join(_plain(t.get_text()) for t in legend.get_texts()) if legend else ""
+    return words + (f"; legend: {labels}" if labels else "")
+
+
+def describe_figure(fig) -> str:
+    """Alt text for a figure, from its own words: the overall title, then each panel's title,
+    axes and legend. A grid of pictures with short titles (digits, weights) is summarised."""
+    sup = getattr(fig, "_suptitle", None)
+    head = f"{_plain(sup.get_text())}. " if sup is not None and sup.get_text() else ""
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"
+              and (ax.axison or ax.has_data() or ax.get_title() or ax.texts)]
+    if not panels:
+        texts = _join((_plain(t.get_text()) for t in fig.texts if t is not sup), limit=8)
+        return (head + (f"Drawing: {texts}." if texts else "Drawing.")).strip()
+    if len(panels) == 1:
+        return f"{head}{_capital(describe_axes(panels[0]))}."
+    if len(panels) > 4 and not any(ax.axison for ax in panels):
+        titles = _join((_plain(ax.get_title()) for ax in panels), limit=12)
+        return f"{head}A grid of {len(panels)} pictures" + (f" titled {titles}." if titles else ".")
+    listed = "; ".join(f"({i}) {describe_axes(ax)}" for i, ax in enumerate(panels, 1))
+    return f"{head}{len(panels)} panels: {listed}."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def use_book_figures() -> bool:
+    """Inside IPython/Jupyter, show every matplotlib figure through ``figure_image``: a sharp PNG
+    whose output metadata carries the display size and the alt text. Returns whether it did."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return False
+    import sys
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    backend = str(matplotlib.rcParams["backend"])
+    if "matplotlib_inline" in backend and "matplotlib_inline.backend_inline" not in sys.modules:
+        # matplotlib loads its backend only when the first figure is made, and the inline
+        # backend then installs its own formatters over ours: load it now (no figure exists
+        # yet, so switching closes nothing).
+        plt.switch_backend(backend)
+
+    def png_with_metadata(fig):
+        if not fig.axes and not fig.texts:
+            return None
+        image = figure_image(fig, narrow=True)
+        return image.data, image.metadata()
+
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].for_type(Figure, png_with_metadata)
+    for mime in ("image/svg+xml", "image/jpeg", "application/pdf"):  # one picture per figure
+        formatters[mime].pop(Figure, None)
+    return True
 
 
 def _plt():
@@ -405,3 +684,6 @@ def plot_weight_images(W, ncols: int = 8, size: float = 0.9):
             ax.set_title(f"{i}", fontsize=7)
     fig.tight_layout(pad=0.2)
     return axes
+
+
+use_book_figures()

@@ -32,15 +32,20 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._checks import describe
+from .plotting import FigureImage, figure_image, img_attributes
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: pixels per inch of a figure shown in a notebook (matplotlib's default ``figure.dpi``, which
-#: the inline backend keeps), and how much sharper the live view draws (2: HiDPI screens)
+#: the inline backend keeps), and how much sharper every frame is drawn (2: HiDPI screens) —
+#: the density nnlib.plotting.figure_image uses for every figure of the book
 INLINE_DPI = 100
 LIVE_SCALE = 2
 #: shown by the no-kernel view where its script cannot run (an untrusted or not-yet-run notebook);
 #: the script hides it in the book and wherever it runs
 RUN_NOTE = "Run this cell to use the sliders."
+#: Explorer frames are lossless WebP: a page holds hundreds of them, and WebP is ~40% smaller
+#: than PNG for the same pixels (every current browser and JupyterLab show it).
+FRAME_FORMAT = "webp"
 
 
 @dataclass
@@ -101,32 +106,28 @@ def _values(ctrl) -> list:
     return list(ctrl.values if isinstance(ctrl, Slider) else ctrl.options)
 
 
-def figure_png(fig, dpi: int = 80, colors: int = 64) -> bytes:
-    """A compact PNG of a matplotlib figure: rasterised at ``dpi``, reduced to a ``colors``-colour
-    palette (plots use few colours, so a frame stays at a few kB), with no metadata.
-
-    Encoding the canvas buffer with Pillow is several times faster than ``savefig``'s PNG writer;
-    the drawing itself is what costs (about 25 ms a frame).
-    """
-    from PIL import Image
-
-    fig.set_dpi(dpi)
-    fig.canvas.draw()
-    img = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba())
-    img = img.convert("RGB").quantize(colors=colors, method=Image.Quantize.FASTOCTREE,
-                                      dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    img.save(out, format="PNG", compress_level=9)
-    return out.getvalue()
+def figure_png(fig, colors: int = 64) -> bytes:
+    """A compact PNG of a matplotlib figure, made as every figure of the book is
+    (``nnlib.plotting.figure_image``: ``PIXEL_DENSITY`` pixels per CSS pixel, a ``colors``-colour
+    palette, no metadata) and keeping the figure's own size."""
+    return figure_image(fig, colors=colors, tight=False).data
 
 
 @dataclass
 class Frame:
-    """One precomputed picture: the PNG bytes and what ``draw`` printed."""
+    """One precomputed picture (``nnlib.plotting.FigureImage``: lossless WebP, size, alt text)
+    and what ``draw`` printed."""
 
-    png: bytes
+    image: FigureImage
     text: str
-    width: int = 0  # live frames: the width to show the picture at, in CSS pixels
+
+    @property
+    def data(self) -> bytes:
+        return self.image.data
+
+    @property
+    def alt(self) -> str:
+        return self.image.alt
 
 
 @dataclass
@@ -135,7 +136,6 @@ class Explorer:
 
     draw: Callable[..., Any]
     controls: dict[str, Slider | Dropdown]
-    dpi: int = 80
     max_frames: int = 250
     title: str | None = None
     _frames: dict[tuple, Frame] = field(default_factory=dict, repr=False)
@@ -153,17 +153,22 @@ class Explorer:
             if v not in _values(ctrl):
                 raise ValueError(f"{name}={v!r} is not one of the control's values {_values(ctrl)}")
         if key not in self._frames:
-            import matplotlib.pyplot as plt
-
-            text = io.StringIO()
-            with contextlib.redirect_stdout(text), plt.ioff():
-                result = self.draw(**dict(zip(self.controls, key)))
-                fig = result if hasattr(result, "savefig") else (
-                    result.figure if hasattr(result, "figure") else plt.gcf())
-                png = figure_png(fig, self.dpi)
-                plt.close(fig)
-            self._frames[key] = Frame(png, text.getvalue().rstrip("\n"))
+            self._frames[key] = self._draw(key)
         return self._frames[key]
+
+    def _draw(self, key: tuple) -> Frame:
+        # One picture of the book's figure pipeline (nnlib.plotting.figure_image: LIVE_SCALE ×
+        # the chapter's INLINE_DPI, with its display size and alt text) and what draw printed.
+        import matplotlib.pyplot as plt
+
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text), plt.ioff():
+            result = self.draw(**dict(zip(self.controls, key)))
+            fig = result if hasattr(result, "savefig") else (
+                result.figure if hasattr(result, "figure") else plt.gcf())
+            image = figure_image(fig, colors=64, tight=False, format=FRAME_FORMAT)
+            plt.close(fig)
+        return Frame(image, text.getvalue().rstrip("\n"))
 
     def check_size(self) -> None:
         """Refuse more combinations of control values than ``max_frames``."""
@@ -180,78 +185,79 @@ class Explorer:
 
     # ---------------------------------------------------------------- static HTML
     def to_html(self) -> str:
-        """The self-contained no-kernel view: HTML controls, the pictures and a small script."""
+        """The self-contained no-kernel view: HTML controls, the pictures and a small script.
+
+        For screen readers and keyboards: each slider states its value (``aria-valuetext``, the
+        same text as shown next to it), the picture's alt text names the current values and
+        describes the frame, and the printed result is a polite live region."""
         frames = self.frames()
-        pngs, png_index = [], {}
-        for f in frames:  # identical pictures are stored once
-            if f.png not in png_index:
-                png_index[f.png] = len(pngs)
-                pngs.append(base64.b64encode(f.png).decode("ascii"))
+        images, image_index, alts, alt_index = [], {}, [], {}
+        for f in frames:  # identical pictures (and descriptions) are stored once
+            if f.data not in image_index:
+                image_index[f.data] = len(images)
+                images.append(base64.b64encode(f.data).decode("ascii"))
+            alt_index.setdefault(f.alt, len(alts))
+            if len(alt_index) > len(alts):
+                alts.append(f.alt)
         data = {"sizes": [len(_values(c)) for c in self.controls.values()],
+                "names": [c.label for c in self.controls.values()],
                 "labels": [[c.fmt.format(v) for v in _values(c)] for c in self.controls.values()],
-                "pngs": pngs,
-                "frames": [[png_index[f.png], f.text] for f in frames]}
+                "title": self.title or "",
+                "mime": frames[0].image.mime, "images": images, "alts": alts,
+                "frames": [[image_index[f.data], f.text] for f in frames],
+                "alt": [alt_index[f.alt] for f in frames]}
         payload = json.dumps(data, separators=(",", ":"))
         uid = "nnlib-explorer-" + hashlib.sha1(payload.encode()).hexdigest()[:10]
-        start = [ _values(c).index(c.value) for c in self.controls.values()]
+        start = [_values(c).index(c.value) for c in self.controls.values()]
         first = frames[_flat_index(start, data["sizes"])]
-        parts = [f'<div class="nnlib-explorer" id="{uid}">']
+        name = html.escape(self.title or "Interactive figure")
+        parts = [f'<div class="nnlib-explorer" id="{uid}" role="group" aria-label="{name}">']
         if self.title:
             parts.append(f'<div class="nnlib-explorer-title">{html.escape(self.title)}</div>')
         parts.append('<div class="nnlib-controls">')
-        for i, (name, c) in enumerate(self.controls.items()):
+        for i, (cname, c) in enumerate(self.controls.items()):
             labels = data["labels"][i]
+            label = html.escape(c.label)
             if isinstance(c, Slider):
+                shown = html.escape(labels[start[i]])
                 parts.append(
-                    f'<label>{html.escape(c.label)} <input type="range" data-i="{i}" min="0" '
+                    f'<label>{label} <input type="range" data-i="{i}" min="0" '
                     f'max="{len(labels) - 1}" step="1" value="{start[i]}" '
-                    f'aria-label="{html.escape(c.label)}"> '
-                    f'<output>{html.escape(labels[start[i]])}</output></label>')
+                    f'aria-label="{label}" aria-valuetext="{shown}"> '
+                    f'<output aria-hidden="true">{shown}</output></label>')
             else:
                 opts = "".join(f'<option value="{j}"{" selected" if j == start[i] else ""}>'
                                f'{html.escape(l)}</option>' for j, l in enumerate(labels))
-                parts.append(f'<label>{html.escape(c.label)} <select data-i="{i}" '
-                             f'aria-label="{html.escape(c.label)}">{opts}</select></label>')
+                parts.append(f'<label>{label} <select data-i="{i}" '
+                             f'aria-label="{label}">{opts}</select></label>')
         parts.append("</div>")
         parts.append(f'<p class="nnlib-run-note"><em>{html.escape(RUN_NOTE)}</em></p>')
-        alt = html.escape(self.title or "interactive figure")
-        parts.append(f'<img class="nnlib-frame" alt="{alt}" '
-                     f'src="data:image/png;base64,{pngs[png_index[first.png]]}">')
-        parts.append(f'<pre class="nnlib-text"{"" if first.text else " hidden"}>'
-                     f'{html.escape(first.text)}</pre>')
+        alt = html.escape(frame_alt(data, start, first.alt))
+        attrs = img_attributes(first.image.metadata())
+        box = "".join(f' {k}="{html.escape(str(v))}"' for k, v in attrs.items()
+                      if k.startswith("data-") or k == "style")
+        parts.append(f'<div class="nnlib-figure-box"{box}><img class="nnlib-frame nnlib-figure" '
+                     f'alt="{alt}" width="{attrs["width"]}" height="{attrs["height"]}" '
+                     f'src="data:{data["mime"]};base64,{images[image_index[first.data]]}"></div>')
+        parts.append(f'<div class="nnlib-result" aria-live="polite"><pre class="nnlib-text"'
+                     f'{"" if first.text else " hidden"}>{html.escape(first.text)}</pre></div>')
         parts.append(f'<script type="application/json" class="nnlib-data">{payload}</script>')
         parts.append("<script>" + _SWITCHER_JS + "</script></div>")
         return "".join(parts)
 
     # ---------------------------------------------------------------- live widget
     def live_frame(self, **values) -> Frame:
-        """A frame for the live view: any slider value, drawn at ``LIVE_SCALE`` × the size a
-        figure has in the chapter (matplotlib's inline ``figure.dpi``), for a sharp picture
-        shown at that size. Not cached: the kernel draws it when a control moves."""
-        import matplotlib.pyplot as plt
-
-        text = io.StringIO()
-        with contextlib.redirect_stdout(text), plt.ioff():
-            result = self.draw(**{n: values.get(n, c.value) for n, c in self.controls.items()})
-            fig = result if hasattr(result, "savefig") else (
-                result.figure if hasattr(result, "figure") else plt.gcf())
-            width = fig.get_figwidth() * INLINE_DPI
-            fig.set_dpi(INLINE_DPI * LIVE_SCALE)
-            fig.canvas.draw()
-            out = io.BytesIO()
-            from PIL import Image
-
-            Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()
-                             ).convert("RGB").save(out, format="PNG", compress_level=1)
-            plt.close(fig)
-        return Frame(out.getvalue(), text.getvalue().rstrip("\n"), round(width))
+        """A frame for the live view: any slider value (also between the precomputed ones, see
+        ``Slider.live_step``), drawn like every frame of the book. Not cached: the kernel draws
+        it when a control moves."""
+        return self._draw(tuple(values.get(n, c.value) for n, c in self.controls.items()))
 
     def widget(self):
         """The live ipywidgets view: controls, picture (drawn by the kernel at every move) and
         printed text."""
         import ipywidgets as W
 
-        image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        image = W.Image(format=FRAME_FORMAT, layout=W.Layout(max_width="100%", height="auto"))
         text = W.HTML()
         boxes = {}
         style = {"description_width": "initial"}
@@ -270,8 +276,8 @@ class Explorer:
 
         def update(_=None):
             f = self.live_frame(**{n: b.value for n, b in boxes.items()})
-            image.layout.width = f"{f.width}px"
-            image.value = f.png
+            image.value = f.data
+            image.layout.width = f"{f.image.width}px"  # CSS size, as in the book
             text.value = f"<pre>{html.escape(f.text)}</pre>" if f.text else ""
 
         for b in boxes.values():
@@ -302,6 +308,14 @@ class Explorer:
         return f"Explorer({self.title or self.draw.__name__}; {ctrls}; {len(self.grid)} frames)"
 
 
+def frame_alt(data: dict, idx: Sequence[int], description: str) -> str:
+    """Alt text of a frame: the explorer's title, the current value of every control, then the
+    picture described in words (``_SWITCHER_JS`` builds the same string in the browser)."""
+    values = ", ".join(f"{n} = {labels[i]}" for n, labels, i in
+                       zip(data["names"], data["labels"], idx))
+    return f"{data['title'] or 'Interactive figure'} ({values}). {description}"
+
+
 def _flat_index(idx: Sequence[int], sizes: Sequence[int]) -> int:
     flat = 0
     for i, n in zip(idx, sizes):
@@ -309,8 +323,7 @@ def _flat_index(idx: Sequence[int], sizes: Sequence[int]) -> int:
     return flat
 
 
-def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80,
-            max_frames: int = 250, **controls) -> Explorer:
+def explore(draw: Callable[..., Any], *, title: str | None = None, max_frames: int = 250, **controls) -> Explorer:
     """An interactive figure: ``draw(**values)`` redrawn for every combination of ``controls``.
 
     Each keyword is a control: a ``Slider``/``Dropdown``, or a plain list (numbers → slider,
@@ -323,7 +336,7 @@ def explore(draw: Callable[..., Any], *, title: str | None = None, dpi: int = 80
     if not controls:
         raise ValueError("explore needs at least one control, e.g. w=[-1, 0, 1]")
     ctrls = {name: _control(name, spec) for name, spec in controls.items()}
-    ex = Explorer(draw, ctrls, dpi=dpi, max_frames=max_frames, title=title)
+    ex = Explorer(draw, ctrls, max_frames=max_frames, title=title)
     ex.check_size()  # fail at once, not when the book is built
     return ex
 
@@ -333,9 +346,12 @@ _SWITCHER_JS = """(function(){var root=document.currentScript.parentElement;
 var d=JSON.parse(root.querySelector('.nnlib-data').textContent);
 var img=root.querySelector('.nnlib-frame'),pre=root.querySelector('.nnlib-text');
 var ctl=root.querySelectorAll('[data-i]');root.querySelector('.nnlib-run-note').hidden=true;
-function show(){var k=0;ctl.forEach(function(c){var i=+c.dataset.i,v=+c.value;k=k*d.sizes[i]+v;
-var o=c.parentElement.querySelector('output');if(o){o.textContent=d.labels[i][v];}});
-var f=d.frames[k];img.src='data:image/png;base64,'+d.pngs[f[0]];
+function show(){var k=0,vals=[];ctl.forEach(function(c){var i=+c.dataset.i,v=+c.value;
+k=k*d.sizes[i]+v;var t=d.labels[i][v];vals.push(d.names[i]+' = '+t);
+if(c.type==='range'){c.setAttribute('aria-valuetext',t);}
+var o=c.parentElement.querySelector('output');if(o){o.textContent=t;}});
+var f=d.frames[k];img.src='data:'+d.mime+';base64,'+d.images[f[0]];
+img.alt=(d.title||'Interactive figure')+' ('+vals.join(', ')+'). '+d.alts[d.alt[k]];
 pre.textContent=f[1];pre.hidden=!f[1];root.dataset.frame=k;}
 ctl.forEach(function(c){c.addEventListener('input',show);c.addEventListener('change',show);});
 })();"""

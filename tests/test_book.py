@@ -89,7 +89,7 @@ def test_widgets_show_their_no_kernel_fallback(book):
             for size in data["sizes"]:
                 n *= size
             assert len(data["frames"]) == n, f"{f}: an explorer lacks frames"
-            assert all(0 <= png < len(data["pngs"]) for png, _ in data["frames"])
+            assert all(0 <= i < len(data["images"]) for i, _ in data["frames"])
 
 
 def test_chapter_one_has_explorers(book):
@@ -223,3 +223,33 @@ def test_no_raw_latex_in_the_prose(book):
     for page in pages_of(book):
         left = raw_tex_left(page.read_text(encoding="utf-8"))
         assert not left, f"{page.relative_to(book)} shows raw LaTeX: {left[:5]}"
+
+
+def test_chapters_offer_the_student_edition_and_say_how_to_check_answers(book):
+    import nbformat
+
+    for f in toc_files():
+        if not f.startswith("chapters/"):
+            continue
+        name = f.split("/")[-1]
+        page = (book / f"{f}.html").read_text(encoding="utf-8")
+        assert f'href="../student/{name}.ipynb"' in page, f"{f}: no student edition offered"
+        assert "all visible checks passed" in page_text(page), f"{f}: no note on checking answers"
+        student = nbformat.read(book / "student" / f"{name}.ipynb", 4)
+        source = "\n".join(c.source for c in student.cells)
+        assert "BEGIN SOLUTION" not in source and "BEGIN HIDDEN TESTS" not in source, name
+        assert "NotImplementedError" in source, f"{name}: answer cells should be stubs"
+        assert not any(c.get("outputs") for c in student.cells if c.cell_type == "code")
+
+
+def test_no_test_harness_comments_on_pages(book):
+    for f in toc_files():
+        text = page_text((book / f"{f}.html").read_text(encoding="utf-8"))
+        assert "NBVAL_" not in text, f"{f} shows an nbval comment"
+
+
+def test_pages_do_not_load_fontawesome_script_or_widget_state(book):
+    for page in pages_of(book):
+        html = page.read_text(encoding="utf-8")
+        assert "fontawesome.js" not in html, page
+        assert "application/vnd.jupyter.widget-state+json" not in html, page

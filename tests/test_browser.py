@@ -1,15 +1,20 @@
 """The built book in a real browser (headless Debian Chromium driven by Playwright).
 
 For every page: no console error, no failed or external request, math typeset, every image
-loaded, every no-kernel slider changes the picture when moved; next-links and the table of
-contents reach every chapter; search finds chapters. The book is served from a loopback HTTP
-server, as `python -m http.server` would. A screenshot of every page is saved to
+loaded, every no-kernel slider changes the picture when moved and says its value to screen
+readers; next-links and the table of contents reach every chapter; search finds chapters. At a
+phone's width (390 px) and a laptop's (1280 px) every page fits the screen (no sideways page
+scroll), figure text stays readable, every image has a real alt text and axe-core (vendored in
+tests/vendor, no network) finds no accessibility violation. The book is served from a loopback
+HTTP server, as `python -m http.server` would. Screenshots of every page are saved to
 _build/screenshots/ (CI artifact).
 
 Without Chromium these tests are skipped with a message saying how to enable them.
 """
 import functools
+import hashlib
 import http.server
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -52,11 +57,17 @@ def browser():
         b.close()
 
 
+AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # axe-core 4.14.1
+#: text on figures is never smaller than this many CSS pixels (nnlib.plotting.MIN_TEXT_PX)
+MIN_TEXT_PX = 9
+
+
 class Visit:
     """A page opened in a fresh tab, with everything it logged and requested."""
 
-    def __init__(self, browser, url):
-        self.page = browser.new_page(viewport={"width": 1100, "height": 900})
+    def __init__(self, browser, url, width=1100):
+        self.page = browser.new_page(viewport={"width": width, "height": 900})
         self.errors, self.failed, self.requests = [], [], []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -91,8 +102,13 @@ def test_page_loads_cleanly_and_completely(doc, browser, server):
             f"{doc}: math left untypeset"
         if doc.startswith("chapters/"):
             assert v.page.locator("mjx-container").count() > 10, f"{doc}: no typeset math"
+        # figures load lazily, and a figure's phone version is hidden on a wide screen: load
+        # every image the page shows now, then check that each one arrived
+        v.page.evaluate("Promise.all([...document.images].filter(i => i.getClientRects().length)"
+                        ".map(i => { i.loading = 'eager'; return i.decode().catch(() => 0); }))")
         broken = v.page.evaluate(
-            "[...document.images].filter(i => !(i.complete && i.naturalWidth > 0))"
+            "[...document.images].filter(i => i.getClientRects().length)"
+            ".filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src.slice(0, 80))")
         assert broken == [], f"{doc}: images that did not load: {broken}"
     finally:
@@ -123,6 +139,15 @@ def test_every_slider_changes_the_picture(doc, browser, server):
                     seen.add((ex.locator("img.nnlib-frame").get_attribute("src"),
                               ex.locator("pre.nnlib-text").inner_text(),
                               ex.evaluate("el => el.dataset.frame")))
+                    shown, said, alt = ctl.evaluate(
+                        "el => [el.tagName === 'SELECT' ? el.selectedOptions[0].text : "
+                        "el.parentElement.querySelector('output').textContent, "
+                        "el.getAttribute('aria-valuetext'), "
+                        "el.closest('.nnlib-explorer').querySelector('img').alt]")
+                    if ctl.evaluate("el => el.type") == "range":
+                        assert said == shown, f"{doc}: slider says {said!r}, shows {shown!r}"
+                    assert f"= {shown}" in alt, f"{doc}: the picture's alt misses {shown!r}"
+                assert ex.locator(".nnlib-result").get_attribute("aria-live") == "polite"
                 assert any(f[2] != before for f in seen), \
                     f"{doc}: explorer {e}, control {c} does not switch frames"
                 assert len({f[:2] for f in seen}) > 1 or n == 2, \
@@ -175,5 +200,68 @@ def test_search_finds_chapters(browser, server):
                                 ".map(a => a.href)")
         assert any("05_backpropagation" in h for h in links), links[:10]
         assert v.errors == []
+    finally:
+        v.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source():
+    source = AXE.read_bytes()
+    assert hashlib.sha256(source).hexdigest() == AXE_SHA256, \
+        f"{AXE} is not axe-core 4.14.1 as vendored (make axe fetches it again)"
+    return source.decode("utf-8")
+
+
+# Smallest text on each figure, in CSS px as shown: its size in points on a figure
+# width_in inches wide, scaled to the width the image is displayed at.
+FIGURE_TEXT_PX = """[...document.querySelectorAll('.nnlib-figure-box[data-font-pt]')]
+  .filter(b => b.querySelector('img').clientWidth > 0)  /* the other of a wide/phone pair */
+  .map(b => { const i = b.querySelector('img');
+              return [i.alt.slice(0, 60), +b.dataset.fontPt / 72 * i.clientWidth / +b.dataset.widthIn]; })"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("doc", PAGES)
+def test_page_fits_the_screen_and_is_accessible(doc, width, browser, server, axe_source):
+    v = Visit(browser, f"{server}/{doc}.html", width=width)
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        v.page.screenshot(path=str(SHOTS / f"{doc.replace('/', '__')}_{width}.png"))
+        overflow = v.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{doc} scrolls sideways by {overflow} px at {width} px"
+        if width < 720:  # a phone: figures scroll sideways rather than shrink their text
+            small = [(alt, round(px, 1)) for alt, px in v.page.evaluate(FIGURE_TEXT_PX)
+                     if px < MIN_TEXT_PX - 0.05]
+            assert small == [], f"{doc} at {width} px: figure text below {MIN_TEXT_PX} px: {small}"
+        alts = v.page.evaluate("[...document.querySelectorAll('article img')]"
+                               ".map(i => i.getAttribute('alt'))")
+        bad = [a for a in alts if not a or not a.strip()
+               or re.search(r"(^|/)[\w.-]+\.(png|svg|jpe?g|gif)$|^(\.\./)?_images/|^data:", a)]
+        assert bad == [], f"{doc}: images without a real alt text: {bad[:5]}"
+        if doc.startswith("chapters/"):
+            assert v.page.locator(".nnlib-figure-box[data-font-pt]").count() > 0, \
+                f"{doc}: no figure carries its readability data (re-execute the chapter?)"
+        v.page.add_script_tag(content=axe_source)
+        violations = v.page.evaluate(
+            "axe.run(document).then(r => r.violations.map(x => "
+            "[x.id, x.nodes.length, x.nodes[0].target.join(' ')]))")
+        assert violations == [], f"axe-core on {doc} at {width} px: {violations}"
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("doc", [d for d in PAGES if d.startswith("chapters/")])
+def test_formulas_are_not_tab_stops(doc, browser, server):
+    v = Visit(browser, f"{server}/{doc}.html")
+    try:
+        # a formula is a Tab stop only to be scrolled (wider than the column) or as a link
+        stops = v.page.evaluate(
+            "[...document.querySelectorAll('mjx-container')].filter(m => m.tabIndex >= 0 "
+            "&& m.getAttribute('role') !== 'link' && m.scrollWidth <= m.clientWidth + 1).length")
+        assert stops == 0, f"{doc}: {stops} formulas are Tab stops"
+        links = v.page.evaluate("[...document.querySelectorAll('mjx-container[role=link]')]"
+                                ".map(m => [m.tabIndex, m.getAttribute('aria-label')])")
+        assert all(t == 0 and label.startswith("Equation (") for t, label in links), links[:3]
     finally:
         v.close()

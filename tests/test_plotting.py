@@ -220,3 +220,68 @@ def test_crossing_detector_flags_an_arrow_under_a_box():
     ax.annotate("", xy=(2.4, 0), xytext=(0.6, 0), arrowprops=dict(arrowstyle="->"))
     assert [name for name, _ in edges_through_boxes(ax)] == ["b"]
     plt.close(fig)
+
+
+def test_figure_image_is_sharp_and_described_by_its_own_words():
+    fig, (a, b) = plt.subplots(1, 2, figsize=(6, 2))
+    a.plot([0, 1], [0, 1], label="training loss")
+    a.set(title="loss curve", xlabel="epoch", ylabel=r"loss $L(\eta)$")
+    a.legend(fontsize=7)
+    b.imshow(np.eye(3))
+    b.set_title(r"weights $W_1$")
+    image = plotting.figure_image(fig)
+    from PIL import Image
+    import io
+    w, h = Image.open(io.BytesIO(image.data)).size
+    assert (w, h) == (image.width * plotting.PIXEL_DENSITY, image.height * plotting.PIXEL_DENSITY)
+    # CSS_PX_PER_INCH (100) CSS px per inch of figure, white margins cropped
+    assert image.width == round(image.width_in * plotting.CSS_PX_PER_INCH) and image.width <= 600
+    assert image.alt == ("2 panels: (1) plot “loss curve”: loss L(eta) against epoch; legend: "
+                         "training loss; (2) image “weights W1”.")
+    assert image.font_pt == 7
+    # the smallest text (7 pt) reaches 9 CSS px at this width
+    assert image.min_width == int(np.ceil(9 * 72 * image.width_in / 7))
+    attrs = plotting.img_attributes(image.metadata())
+    assert attrs["style"] == f"--nnlib-min-width: {image.min_width}px"
+
+
+def test_grid_of_pictures_is_summarised():
+    plotting.plot_digits(np.zeros((12, 64)), labels=list(range(12)))
+    alt = plotting.describe_figure(plt.gcf())
+    assert alt.startswith("A grid of 12 pictures titled 0, 1, 2")
+
+
+def test_notebook_figures_carry_alt_text_and_size():
+    """In a kernel, importing nnlib.plotting makes every figure a sharp PNG with metadata."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nimport nnlib.plotting"),
+                nbformat.v4.new_code_cell("fig, ax = plt.subplots(figsize=(3, 2))\n"
+                                          "ax.plot([1, 2]); ax.set_title('a line')")]
+    NotebookClient(nb, timeout=60).execute()
+    (out,) = [o for o in nb.cells[1].outputs if "image/png" in o.get("data", {})]
+    meta = out["metadata"]["image/png"]
+    assert meta["alt"] == "Plot “a line”."
+    assert 250 < meta["width"] <= 300 and meta["nnlib"]["font_pt"] == 10
+
+
+def test_side_by_side_panels_get_a_stacked_phone_version_and_the_figure_is_restored():
+    fig, axes = plt.subplots(1, 4, figsize=(9, 2.4), sharey=True)
+    for ax, name in zip(axes, ["sigmoid", "tanh", "relu", "gelu"]):
+        plotting.plot_activation(name, ax=ax)
+    before = [tuple(ax.get_position().bounds) for ax in axes]
+    image = plotting.figure_image(fig, narrow=True)
+    phone = image.narrow
+    assert image.min_width > plotting.PHONE_COLUMN_PX  # too small as drawn, on a phone...
+    assert phone is not None and phone.min_width <= plotting.PHONE_COLUMN_PX  # ...not stacked
+    assert phone.height > 2 * phone.width  # four panels under one another
+    assert [tuple(ax.get_position().bounds) for ax in axes] == before
+    assert plotting.figure_image(fig).data == image.data
+    meta = image.metadata()["nnlib"]["narrow"]
+    assert meta["alt"] == image.alt and meta["png"]
+    # a single panel needs no phone version
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1])
+    assert plotting.figure_image(fig, narrow=True).narrow is None

@@ -39,7 +39,7 @@ def test_frames_follow_grid_order_and_capture_printed_text():
     frames = ex.frames()
     assert [f.text for f in frames] == [f"w={w:g} b={b:g} kind=linear"
                                         for w, b in ex.grid]
-    assert all(f.png.startswith(b"\x89PNG") for f in frames)
+    assert all(f.data[:4] == b"RIFF" and f.data[8:12] == b"WEBP" for f in frames)
 
 
 def test_flat_index_matches_grid_order():
@@ -58,13 +58,13 @@ def test_html_fallback_is_self_contained_and_complete():
     data = data_of(html)
     assert data["sizes"] == [3, 2]
     assert len(data["frames"]) == 6
-    assert all(0 <= png < len(data["pngs"]) for png, _ in data["frames"])
+    assert all(0 <= i < len(data["images"]) for i, _ in data["frames"])
     assert html.count('type="range"') == 1 and html.count("<select") == 1
     assert 'value="1"' in html  # the slider starts at index 1 (value 2)
     assert "http" not in html  # nothing fetched from anywhere
     # the picture shown before any script runs is the start frame
     start = data["frames"][_flat_index([1, 0], [3, 2])]
-    assert f'src="data:image/png;base64,{data["pngs"][start[0]]}"' in html
+    assert f'src="data:image/webp;base64,{data["images"][start[0]]}"' in html
 
 
 def test_identical_pictures_are_stored_once():
@@ -72,7 +72,7 @@ def test_identical_pictures_are_stored_once():
         return draw_line(w)
     html = explore(ignores_b, w=[1, 2], b=[0, 1, 2]).to_html()
     data = data_of(html)
-    assert len(data["frames"]) == 6 and len(data["pngs"]) == 2
+    assert len(data["frames"]) == 6 and len(data["images"]) == 2
 
 
 def test_html_is_reproducible():
@@ -92,9 +92,9 @@ def test_live_widget_shows_the_frame_of_the_chosen_values():
     box = ex.widget()
     slider = box.children[0].children[0]
     image = box.children[1]
-    assert image.value == ex.live_frame(w=2).png
+    assert image.value == ex.live_frame(w=2).data
     slider.value = 3
-    assert image.value == ex.live_frame(w=3).png
+    assert image.value == ex.live_frame(w=3).data
     assert "w=3" in box.children[2].value
 
 
@@ -166,3 +166,23 @@ def test_no_frames_mode_draws_nothing(monkeypatch):
     bundle = explore(draw, w=[1, 2])._repr_mimebundle_()
     assert set(bundle) == {"text/plain"} and "NNLIB_NO_FRAMES" in bundle["text/plain"]
     assert calls == []
+
+
+def test_html_fallback_speaks_values_and_describes_the_frame():
+    ex = explore(draw_line, title="a line", w=Slider([1, 2, 3], value=2, label="weight w"),
+                 kind=Dropdown(["linear", "tanh"]))
+    html = ex.to_html()
+    data = data_of(html)
+    assert 'aria-valuetext="2"' in html  # the slider says its value, not its position
+    assert 'aria-live="polite"' in html  # the printed result is announced when it changes
+    alt = re.search(r'<img class="nnlib-frame[^>]* alt="([^"]*)"', html).group(1)
+    assert alt.startswith("a line (weight w = 2, kind = linear). Plot")
+    assert len(data["alt"]) == len(data["frames"]) and data["alts"]
+    # the frame is shown at the figure's size (2 x 1.5 in) with twice as many image pixels
+    from PIL import Image
+    import io
+    frame = ex.frame(w=2)
+    size = Image.open(io.BytesIO(frame.data)).size
+    assert (frame.image.width, frame.image.height) == (200, 150)
+    assert size == (400, 300)
+    assert 'width="200" height="150"' in html
