@@ -64,15 +64,9 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         return 0
 
-    import signal
-
     from .course import grade_course
 
-    def terminate(signum, frame):  # a SIGTERM stops like Ctrl-C: finished jobs are kept
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    try:
+    try:  # Ctrl-C or SIGTERM: the finished jobs are kept (homework/course.py)
         results, summary = grade_course(
             args.submissions, args.out, notebooks, workers=args.workers,
             scheduler=args.scheduler, resume=args.resume, progress=not args.no_progress,

@@ -170,22 +170,63 @@ class JobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        dir_fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)  # the rename itself survives a crash of the machine
-        finally:
-            os.close(dir_fd)
         line = json.dumps({"job": key, "status": entry["status"], "worker": entry["worker"],
                            "seconds": entry["record"].get("seconds", 0.0),
                            "finished": entry["finished"]})
         with open(self.folder / "log.jsonl", "a") as f:
             f.write(line + "\n")
+        dir_fd = os.open(self.folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # the rename itself survives a crash of the machine
+        finally:
+            os.close(dir_fd)
 
     def clear(self) -> None:
         if self.folder.is_dir():
             for path in self.folder.iterdir():
                 if path.suffix in (".json", ".jsonl", ".tmp") and path.is_file():
                     path.unlink()
+
+
+class _Signals:
+    """While grading, SIGINT and SIGTERM raise KeyboardInterrupt in the main thread, but never
+    between writing a job's record and its log line: there they wait until both are written."""
+
+    def __init__(self):
+        self.depth, self.pending, self.saved = 0, False, {}
+
+    def _handler(self, signum, frame):
+        if self.depth:
+            self.pending = True
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
+
+    def critical(self):
+        signals = self
+
+        class Critical:
+            def __enter__(self):
+                signals.depth += 1
+
+            def __exit__(self, *exc):
+                signals.depth -= 1
+                if not signals.depth and signals.pending and exc[0] is None:
+                    signals.pending = False
+                    raise KeyboardInterrupt
+
+        return Critical()
 
 
 # -- running the jobs here -----------------------------------------------------------------
@@ -315,12 +356,15 @@ class CourseRunner:
                    file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
         failed_now = 0
 
+        signals = _Signals()
+
         def done(key: str, record: dict, worker: str) -> None:
             nonlocal failed_now
             failed = is_failed(record)
-            self.store.save(key, {"job": metas[key], "status": "failed" if failed else "graded",
-                                  "record": record, "worker": worker,
-                                  "finished": datetime.now(timezone.utc).isoformat()})
+            with signals.critical():
+                self.store.save(key, {"job": metas[key], "record": record, "worker": worker,
+                                      "status": "failed" if failed else "graded",
+                                      "finished": datetime.now(timezone.utc).isoformat()})
             self.stats.graded += 1
             failed_now += failed
             bar.update(1)
@@ -328,7 +372,8 @@ class CourseRunner:
                 bar.set_postfix(failed=failed_now)
 
         try:
-            self.backend.run(payloads(), done)
+            with signals:
+                self.backend.run(payloads(), done)
         finally:
             bar.close()
         records = []
