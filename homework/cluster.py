@@ -82,7 +82,7 @@ class DaskBackend:
                                          timeout=self.connect_timeout)
                 else:
                     self.client = Client(self.scheduler, timeout=self.connect_timeout)
-            except OSError as e:
+            except (OSError, ValueError) as e:
                 raise SystemExit(f"cannot reach the Dask scheduler at {self.scheduler}: {e}")
             self.where = f"Dask cluster {self.client.scheduler.address}"
         return self.client

@@ -124,7 +124,9 @@ def grade_payload(payload: dict) -> dict:
         raise RuntimeError("this machine runs a different version of the grader, nnlib or "
                            "numpy than the one that planned the job: install the same checkout "
                            "on every worker")
-    tmp = Path(tempfile.mkdtemp(prefix="nnfs-grading-"))
+    job_name = re.sub(r"[^A-Za-z0-9._-]", "_",  # named after the job: `ps` tells what runs
+                      f"{payload['student']}--{Path(payload['source_name']).stem}")
+    tmp = Path(tempfile.mkdtemp(prefix=f"nnfs-grading-{job_name}-"))
     try:
         name = Path(payload["source_name"]).name
         (tmp / "instructor").mkdir()
@@ -269,7 +271,9 @@ class LocalBackend:
         except BaseException:
             # Ctrl-C: drop the queue, stop the graders in flight (their records are not kept)
             pool.shutdown(wait=False, cancel_futures=True)
-            stop_trusted_children()
+            while not all(f.done() for f in running):  # (a thread may be starting one now)
+                stop_trusted_children()
+                wait(running, timeout=0.2)
             pool.shutdown(wait=True)
             raise
         pool.shutdown(wait=True)

@@ -1,6 +1,7 @@
 """A tiny course for the course-grading tests: two fast instructor notebooks in nbgrader format
-and six students (all right, untouched, one wrong, a corrupt notebook, a missing notebook, all
-wrong), graded in a few seconds per notebook. Also: running the grading command as a process."""
+and seven students (all right, untouched, one wrong, a corrupt notebook, a missing notebook, all
+wrong, and one whose first notebook sleeps 12 s, to be interrupted in flight), graded in a few
+seconds per notebook. Also: running the grading command as a process."""
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
            NNLIB_NO_FRAMES="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
 STUB = 'raise NotImplementedError("Exercise not done yet")'
+SLOW = "import time\ntime.sleep(12)\n"  # abe's first job: long enough to be hit in flight
 CHAPTERS = {  # chapter → [(exercise, solution, wrong answer, test source, points)]
     "91_tiny": [("ex1", "def double(x):\n    return 2 * x\n", "def double(x):\n    return x\n",
                  'expect_close("double(2)", double(2.0), 4.0)\n### BEGIN HIDDEN TESTS\n'
@@ -33,8 +35,8 @@ def chapter_notebook(chapter: str, answers: str = "right") -> nbformat.NotebookN
              nbformat.v4.new_code_cell("import numpy as np\nfrom nnlib import expect_close, "
                                        "expect_equal")]
     for i, (ex, right, wrong, test, points) in enumerate(CHAPTERS[chapter]):
-        source = {"right": right, "stub": STUB, "wrong": wrong,
-                  "first_wrong": wrong if i == 0 else right}[answers]
+        source = {"right": right, "stub": STUB, "wrong": wrong, "first_wrong": wrong if i == 0
+                  else right, "slow": SLOW + right if i == 0 else right}[answers]
         if answers == "right":
             source = "### BEGIN SOLUTION\n" + source + "### END SOLUTION\n"
         cells.append(nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
@@ -49,15 +51,15 @@ def chapter_notebook(chapter: str, answers: str = "right") -> nbformat.NotebookN
 
 
 def make_course(root: Path) -> tuple[Path, list[Path]]:
-    """``root/chapters/9N_tiny.ipynb`` and ``root/subs/<student>/``: 6 students × 2 chapters,
-    11 notebooks (eve did not hand in chapter 92)."""
+    """``root/chapters/9N_tiny.ipynb`` and ``root/subs/<student>/``: 7 students × 2 chapters,
+    13 notebooks (eve did not hand in chapter 92; abe's chapter 91 takes 12 s more)."""
     chapters = []
     for chapter in CHAPTERS:
         path = root / "chapters" / f"{chapter}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(chapter_notebook(chapter), path)
         chapters.append(path)
-    plan = {"ada": ("right", "right"), "bob": ("stub", "stub"), "cy": ("first_wrong", "right"),
+    plan = {"abe": ("slow", "right"), "ada": ("right", "right"), "bob": ("stub", "stub"), "cy": ("first_wrong", "right"),
             "dee": ("corrupt", "right"), "eve": ("right", None), "fay": ("wrong", "wrong")}
     for student, answers in plan.items():
         folder = root / "subs" / student
@@ -73,7 +75,8 @@ def make_course(root: Path) -> tuple[Path, list[Path]]:
 def expected_totals() -> dict:
     right = POINTS
     first = {c: POINTS[c] - CHAPTERS[c][0][4] for c in CHAPTERS}
-    return {("ada", "91_tiny"): right["91_tiny"], ("ada", "92_tiny"): right["92_tiny"],
+    return {("abe", "91_tiny"): right["91_tiny"], ("abe", "92_tiny"): right["92_tiny"],
+            ("ada", "91_tiny"): right["91_tiny"], ("ada", "92_tiny"): right["92_tiny"],
             ("bob", "91_tiny"): 0, ("bob", "92_tiny"): 0,
             ("cy", "91_tiny"): first["91_tiny"], ("cy", "92_tiny"): right["92_tiny"],
             ("dee", "91_tiny"): 0, ("dee", "92_tiny"): right["92_tiny"],
@@ -98,3 +101,16 @@ def log_lines(out: Path) -> list[dict]:
 
     log = Path(out) / "jobs" / "log.jsonl"
     return [json.loads(l) for l in log.read_text().splitlines()] if log.exists() else []
+
+
+def trusted_of(job: str) -> list:
+    """The running trusted grader processes of a job ("abe__91_tiny"), wherever started."""
+    import psutil
+
+    student, chapter = job.split("__")
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(p.info["cmdline"] or ())
+        if "homework.trusted" in cmd and f"nnfs-grading-{student}--{chapter}-" in cmd:
+            found.append(p)
+    return found
