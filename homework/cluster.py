@@ -77,7 +77,7 @@ class DaskBackend:
             from distributed import Client
 
             try:
-                if Path(self.scheduler).is_file():  # a scheduler file (dask scheduler --scheduler-file)
+                if Path(self.scheduler).is_file():  # dask scheduler --scheduler-file FILE
                     self.client = Client(scheduler_file=self.scheduler,
                                          timeout=self.connect_timeout)
                 else:

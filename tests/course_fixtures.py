@@ -46,7 +46,8 @@ def chapter_notebook(chapter: str, answers: str = "right") -> nbformat.NotebookN
             "grade": True, "grade_id": f"{ex}-tests", "locked": True, "points": points,
             "schema_version": 3, "solution": False, "task": False}}))
     nb = nbformat.v4.new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     return nb
 
 
@@ -59,7 +60,8 @@ def make_course(root: Path) -> tuple[Path, list[Path]]:
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(chapter_notebook(chapter), path)
         chapters.append(path)
-    plan = {"abe": ("slow", "right"), "ada": ("right", "right"), "bob": ("stub", "stub"), "cy": ("first_wrong", "right"),
+    plan = {"abe": ("slow", "right"), "ada": ("right", "right"), "bob": ("stub", "stub"),
+            "cy": ("first_wrong", "right"),
             "dee": ("corrupt", "right"), "eve": ("right", None), "fay": ("wrong", "wrong")}
     for student, answers in plan.items():
         folder = root / "subs" / student

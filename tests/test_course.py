@@ -135,7 +135,8 @@ def test_failed_records_and_error_kinds():
              "the student's kernel did not start: x": "kernel did not start",
              "the grader crashed: exit code -9": "grader crashed",
              "grading took longer than 1020 s and was stopped": "grading timed out",
-             "a worker died each of the 2 times this notebook was being graded": "worker died twice",
+             "a worker died each of the 2 times this notebook was being graded":
+                 "worker died twice",
              "grading failed twice on the cluster: RuntimeError: x": "grading failed",
              "something new": "other"}
     assert {e: error_kind(e) for e in kinds} == kinds
