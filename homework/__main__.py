@@ -1,12 +1,12 @@
 """python -m homework student [CHAPTER ...] [--out DIR]
 python -m homework grade SUBMISSIONS [CHAPTER ...] [--out DIR] [--workers N] [--memory GIB]
                          [--show-hidden-messages] [--unsafe-no-sandbox]
+                         [--resume] [--scheduler tcp://HOST:PORT | FILE] [--no-progress]
 python -m homework config        (prints nbgrader_config.py for an nbgrader course)"""
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from .config import chapter_notebooks
@@ -32,6 +32,15 @@ def main(argv=None) -> int:
     gr.add_argument("--unsafe-no-sandbox", action="store_true",
                     help="grade even where the sandbox is unavailable: students' code then runs "
                          "with resource limits only (see the instructors' page)")
+    # issue 17: a whole course (homework/course.py, homework/cluster.py)
+    gr.add_argument("--resume", action="store_true",
+                    help="keep the jobs an earlier (interrupted) run finished, recorded in "
+                         "OUT/jobs/, and grade only the missing or failed ones")
+    gr.add_argument("--scheduler", metavar="ADDRESS",
+                    help="grade on an existing Dask cluster: its scheduler's address "
+                         "(tcp://HOST:PORT) or scheduler file; every worker needs this project "
+                         "and bubblewrap (default: --workers threads on this machine)")
+    gr.add_argument("--no-progress", action="store_true", help="no progress bar")
     sub.add_parser("config", help="print the nbgrader_config.py our commands use")
     args = parser.parse_args(argv)
     if args.command == "config":
@@ -40,7 +49,14 @@ def main(argv=None) -> int:
         print(COURSE_CONFIG, end="")
         return 0
 
-    notebooks = chapter_notebooks(args.chapters)
+    names, own = args.chapters, []
+    if args.command == "grade":  # an assignment of one's own, given as its notebook (issue 17)
+        own = [Path(c) for c in names if c.endswith(".ipynb")]
+        names = [c for c in names if not c.endswith(".ipynb")]
+        missing = [str(p) for p in own if not p.is_file()]
+        if missing:
+            raise SystemExit("no such notebook: " + ", ".join(missing))
+    notebooks = (chapter_notebooks(names) if names or not own else []) + own
     if args.command == "student":
         from .student import student_editions
 
@@ -48,18 +64,23 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         return 0
 
-    from .grade import grade_submissions
+    from .course import grade_course
 
-    start = time.perf_counter()
-    results = grade_submissions(args.submissions, args.out, notebooks, workers=args.workers,
-                                cell_timeout=args.cell_timeout, memory=int(args.memory * 2**30),
-                                show_hidden=args.show_hidden_messages,
-                                unsafe=args.unsafe_no_sandbox)
+    try:  # Ctrl-C or SIGTERM: the finished jobs are kept (homework/course.py)
+        results, summary = grade_course(
+            args.submissions, args.out, notebooks, workers=args.workers,
+            scheduler=args.scheduler, resume=args.resume, progress=not args.no_progress,
+            cell_timeout=args.cell_timeout, memory=int(args.memory * 2**30),
+            show_hidden=args.show_hidden_messages, unsafe=args.unsafe_no_sandbox)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished jobs are kept in {Path(args.out) / 'jobs'}; run the "
+              "same command with --resume to grade the rest", file=sys.stderr)
+        return 130
     for r in results:
-        status = f"  ERROR: {r.error}" if r.error else ""
-        print(f"{r.student:<20} {r.chapter:<24} {r.total:g}/{r.max_total:g}{status}")
-    print(f"graded {len(results)} notebooks in {time.perf_counter() - start:.1f} s; "
-          f"wrote {Path(args.out) / 'grades.csv'}")
+        if r.error:
+            print(f"{r.student:<20} {r.chapter:<24} {r.total:g}/{r.max_total:g}  ERROR: {r.error}")
+    print(summary)
+    print(f"wrote {Path(args.out) / 'grades.csv'}")
     return 0
 
 

@@ -76,6 +76,25 @@ class GradeResult:
                    tuple(record.get("student_cells", (0, 0))), float(record.get("seconds", 0)))
 
 
+# --- issue 17 (course grading): a grader that is killed (SIGKILL, a Dask worker that dies) takes
+# its trusted processes with it, so that a killed run leaves no grading behind. Linux only; the
+# signal is sent when the thread that started the process ends, and grade_job's thread waits for
+# it. The prctl function is looked up here, before any fork, so the child only calls it.
+try:
+    import ctypes
+
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):
+    _prctl = None
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_grader() -> None:
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+# --- end issue 17
+
+
 def grade_job(job: dict) -> dict:
     """Grade one (student, chapter) job in a fresh trusted process; returns the plain record of
     :func:`homework.trusted.grade`. ``job`` is a plain dict (see there); ``job["box"]`` is the
@@ -96,7 +115,8 @@ def grade_job(job: dict) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "homework.trusted", str(job_file),
                              str(result_file)], env=env, cwd=str(work),
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_die_with_grader)
     try:
         _, err = proc.communicate(timeout=limit)
         record = json.loads(result_file.read_text()) if result_file.exists() else None
@@ -135,7 +155,8 @@ def max_scores_of(source_notebook: Path) -> dict[str, float]:
 def grade_submissions(submissions, out_dir, chapter_notebooks, *, workers: int = 2,
                       cell_timeout: int = CELL_TIMEOUT, notebook_timeout: float = 900,
                       feedback: bool = True, memory: int = MEMORY_LIMIT, unsafe: bool = False,
-                      show_hidden: bool = False, keep: Path | None = None) -> list[GradeResult]:
+                      show_hidden: bool = False, keep: Path | None = None,
+                      runner=None) -> list[GradeResult]:
     """Grade every student folder in ``submissions`` against ``chapter_notebooks`` (the
     instructor's versions); write ``grades.csv`` and ``feedback/`` into ``out_dir``.
 
@@ -143,13 +164,17 @@ def grade_submissions(submissions, out_dir, chapter_notebooks, *, workers: int =
     student kernel's address space. Without a working sandbox this refuses to start unless
     ``unsafe`` is set. ``show_hidden`` puts the hidden checks' failure messages into the
     feedback. ``keep`` is accepted for compatibility and ignored: sandboxes are always removed.
+    ``runner`` (:class:`homework.course.CourseRunner`) runs the job dicts instead of the thread
+    pool here, and returns their records in order; it checks the sandbox where the jobs run.
     """
     from .sandbox import check_sandbox
 
     submissions, out_dir = Path(submissions), Path(out_dir)
     if not submissions.is_dir():
         raise SystemExit(f"{submissions} is not a folder of student folders")
-    if not unsafe and check_sandbox():
+    if runner is not None:
+        runner.check()
+    elif not unsafe and check_sandbox():
         raise SystemExit(f"refusing to grade without a sandbox: {check_sandbox()}. Install "
                          "bubblewrap, or pass --unsafe-no-sandbox to run students' code "
                          "unisolated (see the instructors' page)")
@@ -184,8 +209,11 @@ def grade_submissions(submissions, out_dir, chapter_notebooks, *, workers: int =
                       "notebook_timeout": notebook_timeout, "memory": int(memory),
                       "unsafe": bool(unsafe), "show_hidden": bool(show_hidden)}
                      for s, c, p in jobs]
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            records = list(pool.map(grade_job, job_dicts))
+        if runner is not None:
+            records = runner(job_dicts)
+        else:
+            with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+                records = list(pool.map(grade_job, job_dicts))
     for (student, chapter, _), record in zip(jobs, records):
         r = GradeResult.from_record(record)
         r.student, r.chapter = student, chapter

@@ -51,3 +51,20 @@ def central_difference_gradient(f, x, h=1e-6):
         x[idx] = old
         grad[idx] = (fp - fm) / (2 * h)
     return grad
+
+
+@pytest.fixture(scope="session")
+def tiny_course(tmp_path_factory):
+    """The tiny course of course_fixtures.py graded once, uninterrupted, on this machine by
+    `python -m homework grade` (2 workers): (submissions, chapters, grades.csv text). The resume
+    and cluster tests compare their grades.csv with this one."""
+    from course_fixtures import make_course, run_grading
+
+    from homework.sandbox import check_sandbox
+
+    if check_sandbox():
+        pytest.skip(f"no sandbox: {check_sandbox()}")
+    root = tmp_path_factory.mktemp("tiny-course")
+    subs, chapters = make_course(root)
+    run_grading(subs, root / "reference", chapters, "--workers", "2")
+    return subs, chapters, (root / "reference" / "grades.csv").read_text()
