@@ -1,4 +1,4 @@
-"""Book markup → markup that both the HTML book (Jupyter Book 1.x / myst-nb) and JupyterLab
+r"""Book markup → markup that both the HTML book (Jupyter Book 1.x / myst-nb) and JupyterLab
 (with the jupyterlab-myst extension) render. Idempotent: converting twice changes nothing.
 
 * ``{glue:text}`key``` → ``{eval}`glued.key```, and ``from myst_nb import glue`` →
