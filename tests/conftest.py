@@ -1,4 +1,5 @@
 """Shared fixtures: off-screen plots, and one build of the HTML book per test session."""
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,26 @@ def book():
         "the book build failed or warned (-W):\n" + result.stdout[-4000:] + result.stderr[-4000:])
     return HTML
 
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_HOW_TO = ("Chromium not found: the browser tests need Debian's chromium "
+                   "(apt-get install chromium; .ci/run installs it)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for every browser test of the session (Playwright's sync API
+    allows one running instance per process)."""
+    if not CHROMIUM:
+        pytest.skip(CHROMIUM_HOW_TO)
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
 
 def central_difference_gradient(f, x, h=1e-6):
     """Independent finite differences (not nnlib's): nudge each entry of x in place."""

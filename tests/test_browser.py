@@ -15,18 +15,13 @@ import functools
 import hashlib
 import http.server
 import re
-import shutil
 import threading
-from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, toc_files
+from conftest import ROOT, toc_files  # (the browser fixture is there too)
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-HOW_TO_ENABLE = ("Chromium not found: the browser tests need Debian's chromium "
-                 "(apt-get install chromium; .ci/run installs it)")
 SHOTS = ROOT / "_build" / "screenshots"
 
 
@@ -42,19 +37,6 @@ def server(book):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM:
-        pytest.skip(HOW_TO_ENABLE)
-    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 AXE = ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"

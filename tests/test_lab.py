@@ -13,27 +13,21 @@ and of its student edition, temporary Jupyter config/runtime/settings folders), 
 Marked `browser` and `lab` (deselect with -m "not lab"); skipped when Chromium is missing.
 """
 import re
-import shutil
 
 import nbformat
 import pytest
 
-from lab_server import (CHROMIUM_ARGS, ROOT, LabServer, close_all, command, is_dirty,
+from lab_server import (ROOT, LabServer, close_all, command, is_dirty,
                         open_notebook, run_all, screenshots)
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHAPTER = ROOT / "chapters" / "01_neurons.ipynb"
 SHOTS = ROOT / "_build" / "screenshots"
 MARKUP = ("{glue", "{admonition", ":class:", "{eval}", "\\eqref")
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    if not CHROMIUM:
-        pytest.skip("Chromium not found: the JupyterLab test needs Debian's chromium "
-                    "(apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+def page(tmp_path_factory, browser):
     from homework import make_student_edition
 
     tmp = tmp_path_factory.mktemp("lab")
@@ -43,12 +37,11 @@ def page(tmp_path_factory):
                 == "ex2-solution")
     cell.source = "def neuron(x, w, b):\n    return 0.5   # a wrong answer\n"
     nbformat.write(nb, student)
-    with LabServer([CHAPTER, student]) as lab, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with LabServer([CHAPTER, student]) as lab:
         pg = browser.new_page(viewport={"width": 1280, "height": 900})
         pg.lab = lab
         yield pg
-        browser.close()
+        pg.close()
 
 
 def markdown_text(page) -> str:

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,7 +26,6 @@ import pytest
 from conftest import HTML, ROOT, toc_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHAPTERS = [f.split("/", 1)[1] for f in toc_files() if f.startswith("chapters/")]
 LITE = HTML / "lite"
 SHOTS = ROOT / "_build" / "screenshots"
@@ -59,19 +57,6 @@ def site(lite):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not CHROMIUM:
-        pytest.skip("Chromium not found: apt-get install chromium (.ci/run installs it)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")
@@ -200,7 +185,7 @@ def reference_answer(nb, grade_id):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_chapter_runs_live(chapter, chromium, site, timings):
+def test_chapter_runs_live(chapter, browser, site, timings):
     """The student edition of the chapter, worked through in the browser, top to bottom."""
     from test_exercise_checks import MISTAKES
 
@@ -211,7 +196,7 @@ def test_chapter_runs_live(chapter, chromium, site, timings):
     fig = first(full, has_image)
     explorer = first(full, lambda c: "explore(" in c.source)
     assert fig is not None and fig < solution, f"{chapter}: no figure before the exercises"
-    view = Notebook(chromium, site, f"exercises/{chapter}.ipynb")
+    view = Notebook(browser, site, f"exercises/{chapter}.ipynb")
     try:
         # The kernel starts and an edited cell shows its new output.
         start = first(student, lambda c: True)

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.compat
 NUMPY = "2.0.2"  # Pyodide 0.27.7's numpy (book/lite/build_lite.py)
 # What nnlib and its unit tests import; their versions are read from requirements.txt.
 PACKAGES = ("scipy", "scikit-learn", "tqdm", "matplotlib", "pillow", "ipywidgets", "hypothesis",
-            "pytest", "PyYAML", "nbformat")
+            "pytest", "PyYAML", "nbformat", "nbclient", "ipykernel")
 UNIT_TESTS = ("activations", "autodiff", "data", "gradcheck", "layers", "losses", "metrics",
               "network", "optimizers", "training", "plotting", "widgets")
 
