@@ -2,8 +2,8 @@
 
 For every chapter, its student edition is worked through in the browser in one kernel session, as
 a reader would: the in-browser kernel starts; a code cell is edited, re-run and shows its new
-output; a matplotlib figure appears; an explorer's slider, moved in the live view, calls Python and
-changes the picture; and the first exercise's visible check passes with the reference answer and
+output; a matplotlib figure appears; an explorer's slider (or drop-down), moved in the live view,
+calls Python and changes the picture; and the first exercise's visible check passes with the reference answer and
 fails with a typical wrong one (from tests/test_exercise_checks.py). Chromium may reach only 127.0.0.1: every
 other request is aborted and recorded, and the test fails if there was one.
 
@@ -115,19 +115,26 @@ class Notebook:
         self.page.keyboard.press("Shift+Enter")
         self.wait_idle()
 
-    def move_slider(self, i):
-        """Click near the far end of cell i's first live slider; wait for a new picture."""
+    def move_control(self, i):
+        """Move cell i's first live control — click near the far end of its slider, or pick
+        another entry of its drop-down — and wait for a new picture from the kernel."""
         cell = self.cells.nth(i)
-        track = cell.locator(".widget-slider .noUi-target").first
-        track.wait_for(timeout=60_000)
-        track.scroll_into_view_if_needed()
         image = cell.locator("img.widget-image").first
+        image.wait_for(timeout=60_000)
+        image.scroll_into_view_if_needed()
         before = image.get_attribute("src")
-        box = track.bounding_box()
-        handle = cell.locator(".widget-slider .noUi-handle").first.bounding_box()
-        right = handle["x"] < box["x"] + box["width"] / 2
-        x = box["x"] + (0.97 if right else 0.03) * box["width"]
-        self.page.mouse.click(x, box["y"] + box["height"] / 2)
+        track = cell.locator(".widget-slider .noUi-target")
+        if track.count():
+            box = track.first.bounding_box()
+            handle = cell.locator(".widget-slider .noUi-handle").first.bounding_box()
+            right = handle["x"] < box["x"] + box["width"] / 2
+            x = box["x"] + (0.97 if right else 0.03) * box["width"]
+            self.page.mouse.click(x, box["y"] + box["height"] / 2)
+        else:
+            select = cell.locator(".widget-dropdown select").first
+            options = select.locator("option")
+            current = select.evaluate("el => el.selectedIndex")
+            select.select_option(index=(current + 1) % options.count())
         self.page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
                                     arg=[image.element_handle(), before], timeout=60_000)
 
@@ -211,11 +218,11 @@ def test_chapter_runs_live(chapter, browser, site, timings):
             f"{chapter}: no figure after running cell {fig}: {view.output(fig)[-1500:]}"
         done = fig
 
-        # An explorer's live slider calls the Python draw function and changes the picture.
+        # An explorer's live control calls the Python draw function and changes the picture.
         if explorer is not None and explorer < solution:
             view.run_range(done + 1, explorer)
             done = explorer
-            view.move_slider(explorer)
+            view.move_control(explorer)
         SHOTS.mkdir(parents=True, exist_ok=True)
         view.page.screenshot(path=str(SHOTS / f"live__{chapter}.png"))
 
