@@ -344,14 +344,12 @@ def render(r: dict) -> str:
                            ("warm", "again, same browser (cached)")):
             v = live[key]
             rows.append((label, mb(v["downloaded_bytes"]), str(v["requests"]),
-                         f"{v['load_s']:.1f} s", f"{v['kernel_ready_s']:.1f} s",
-                         f"{v['first_cell_s']:.1f} s"))
-        w(table(["visit", "downloaded", "requests", "page loaded", "kernel answers",
-                 "first cell (imports) done"], rows, ["---"] + ["--:"] * 5) + "\n")
-        w("*Kernel answers*: a one-line cell `print(...)` inserted above the chapter shows its "
-          "output. *First cell*: the chapter's imports (numpy, matplotlib, nnlib, which loads "
-          "scipy and scikit-learn) have run. Requests that left 127.0.0.1: "
-          f"{len(live['outside_requests'])}.\n")
+                         f"{v['load_s']:.1f} s", f"{v['first_cell_s']:.1f} s"))
+        w(table(["visit", "downloaded", "requests", "page loaded",
+                 "kernel started, first cell done"], rows, ["---"] + ["--:"] * 4) + "\n")
+        w("*First cell*: the kernel has started and run the chapter's imports (numpy, "
+          "matplotlib, nnlib, which loads scipy and scikit-learn). Requests to any address but "
+          f"127.0.0.1: {len(live['outside_requests'])}.\n")
     else:
         w("Not measured in this run (`benchmarks/live.py` after `make book`).\n")
 
