@@ -89,3 +89,30 @@ def tiny_course(tmp_path_factory):
     subs, chapters = make_course(root)
     run_grading(subs, root / "reference", chapters, "--workers", "2")
     return subs, chapters, (root / "reference" / "grades.csv").read_text()
+
+
+def gradient_error(analytic, numeric):
+    """Relative error, with a floor of 1e-2 on the denominator: a gradient that is (nearly) zero
+    is compared absolutely, since finite differences carry a rounding noise of about 1e-10."""
+    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-2)
+    return float(np.linalg.norm(analytic - numeric) / scale)
+
+
+def box_gradient_errors(box, X, V, fd=None, input_grad=True):
+    """Relative errors of ``box.backward`` against finite differences (``fd``: nnlib's
+    ``numerical_gradient`` by default, or ``central_difference_gradient``) of
+    f = Σ (box(X) − Z0)·V, for every parameter and (with ``input_grad``) for X."""
+    from nnlib.gradcheck import numerical_gradient
+
+    fd = fd or numerical_gradient
+    Z0 = box(X).copy()
+    dX = box.backward(V)
+    analytic = {k: g.copy() for k, g in box.grads.items()}
+
+    def f():  # centred on Z0 so that rounding of a large sum does not swamp the differences
+        return float(np.sum((box.forward(X) - Z0) * V))
+
+    errors = {k: gradient_error(analytic[k], fd(f, p)) for k, p in box.params.items()}
+    if input_grad:
+        errors["X"] = gradient_error(dX, fd(f, X))
+    return errors

@@ -8,33 +8,12 @@ from hypothesis import strategies as st
 
 import nnlib
 from nnlib import Dense, Embedding, Flatten, PositionEmbedding, SelfAttention, Sequential
-from nnlib.gradcheck import gradient_check, numerical_gradient, relative_error
+from nnlib.gradcheck import gradient_check
 
-from conftest import central_difference_gradient
-
-
-def gradient_error(analytic, numeric):
-    """Relative error, with a floor of 1e-2 on the denominator: a gradient that is (nearly) zero
-    is compared absolutely, since finite differences carry a rounding noise of about 1e-10."""
-    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-2)
-    return float(np.linalg.norm(analytic - numeric) / scale)
+from conftest import box_gradient_errors, central_difference_gradient
 
 FAST = settings(max_examples=25, deadline=None)
 TOL = 1e-7
-
-
-def gradient_errors(box, X, V, fd=numerical_gradient, input_grad=True):
-    Z0 = box(X).copy()
-    dX = box.backward(V)
-    analytic = {k: g.copy() for k, g in box.grads.items()}
-
-    def f():
-        return float(np.sum((box.forward(X) - Z0) * V))
-
-    errors = {k: gradient_error(analytic[k], fd(f, p)) for k, p in box.params.items()}
-    if input_grad:
-        errors["X"] = gradient_error(dX, fd(f, X))
-    return errors
 
 
 @st.composite
@@ -75,7 +54,7 @@ def test_attention_forward_matches_the_formula(case):
 @given(case=attention_case())
 def test_attention_gradients_match_numerical_gradient(case):
     box, X, V = case
-    errors = gradient_errors(box, X, V)
+    errors = box_gradient_errors(box, X, V)
     assert max(errors.values()) < TOL, errors
 
 
@@ -83,7 +62,7 @@ def test_attention_gradients_match_numerical_gradient(case):
 @given(case=attention_case())
 def test_attention_gradients_match_independent_central_differences(case):
     box, X, V = case
-    errors = gradient_errors(box, X, V, central_difference_gradient)
+    errors = box_gradient_errors(box, X, V, central_difference_gradient)
     assert max(errors.values()) < TOL, errors
 
 
@@ -154,7 +133,7 @@ def test_embedding_gradient_matches_finite_differences(n, T, vocab, d, seed):
     rng = np.random.default_rng(seed)
     emb = Embedding(vocab, d, seed=seed)
     X = rng.integers(0, vocab, size=(n, T)).astype(float)
-    errors = gradient_errors(emb, X, rng.normal(size=(n, T, d)), input_grad=False)
+    errors = box_gradient_errors(emb, X, rng.normal(size=(n, T, d)), input_grad=False)
     assert errors["E"] < TOL
 
 
@@ -163,7 +142,7 @@ def test_embedding_gradient_matches_finite_differences(n, T, vocab, d, seed):
 def test_position_embedding_gradient_matches_finite_differences(n, T, d, seed):
     rng = np.random.default_rng(seed)
     box = PositionEmbedding(6, d, seed=seed)
-    errors = gradient_errors(box, rng.normal(size=(n, T, d)), rng.normal(size=(n, T, d)))
+    errors = box_gradient_errors(box, rng.normal(size=(n, T, d)), rng.normal(size=(n, T, d)))
     assert max(errors.values()) < TOL, errors
 
 

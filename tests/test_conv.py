@@ -11,33 +11,12 @@ from hypothesis import strategies as st
 import nnlib
 from nnlib import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sequential
 from nnlib.conv import conv_output_size
-from nnlib.gradcheck import gradient_check, numerical_gradient, relative_error
+from nnlib.gradcheck import gradient_check
 
-from conftest import central_difference_gradient
-
-
-def gradient_error(analytic, numeric):
-    """Relative error, with a floor of 1e-2 on the denominator: a gradient that is (nearly) zero
-    is compared absolutely, since finite differences carry a rounding noise of about 1e-10."""
-    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-2)
-    return float(np.linalg.norm(analytic - numeric) / scale)
+from conftest import box_gradient_errors, central_difference_gradient
 
 FAST = settings(max_examples=25, deadline=None)
 TOL = 1e-7
-
-
-def gradients_against_finite_differences(box, X, V, fd=numerical_gradient):
-    """Relative errors of box.backward against central differences of f = Σ (box(X) − Z0)·V."""
-    Z0 = box(X).copy()
-    dX = box.backward(V)
-    analytic = {k: g.copy() for k, g in box.grads.items()}
-
-    def f():  # centred on Z0 so that rounding of a large sum does not swamp the differences
-        return float(np.sum((box.forward(X) - Z0) * V))
-
-    errors = {k: gradient_error(analytic[k], fd(f, p)) for k, p in box.params.items()}
-    errors["X"] = gradient_error(dX, fd(f, X))
-    return errors
 
 
 @st.composite
@@ -127,7 +106,7 @@ def test_conv_is_a_dense_layer_with_tied_sparse_weights():
 @given(case=conv_case())
 def test_conv_gradients_match_numerical_gradient(case):
     box, X, V = case
-    errors = gradients_against_finite_differences(box, X, V)
+    errors = box_gradient_errors(box, X, V)
     assert max(errors.values()) < TOL, errors
 
 
@@ -135,7 +114,7 @@ def test_conv_gradients_match_numerical_gradient(case):
 @given(case=conv_case())
 def test_conv_gradients_match_independent_central_differences(case):
     box, X, V = case
-    errors = gradients_against_finite_differences(box, X, V, central_difference_gradient)
+    errors = box_gradient_errors(box, X, V, central_difference_gradient)
     assert max(errors.values()) < TOL, errors
 
 
@@ -201,7 +180,7 @@ def test_maxpool_gradient_matches_finite_differences(n, c, h, w, size, seed):
     X = rng.permutation(n * c * h * w).reshape(n, c, h, w) * 0.01  # distinct: no ties
     box = MaxPool2D(size)
     V = rng.normal(size=box(X).shape)
-    errors = gradients_against_finite_differences(box, X, V)
+    errors = box_gradient_errors(box, X, V)
     assert errors["X"] < TOL
 
 
