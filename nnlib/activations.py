@@ -223,15 +223,36 @@ class Sigmoid(Activation):
     name, fn, derivative, output_range = ("sigmoid", staticmethod(sigmoid),
                                           staticmethod(sigmoid_derivative), "(0, 1)")
 
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        r""":math:`A = \sigma(Z)`; keeps :math:`\sigma'(Z) = A \odot (1 - A)` for backward (from
+        the output, so the exponentials are computed once)."""
+        A = sigmoid(Z)
+        self.dA_dZ = A * (1.0 - A)
+        return A
+
 
 class Tanh(Activation):
     name, fn, derivative, output_range = ("tanh", staticmethod(tanh),
                                           staticmethod(tanh_derivative), "(-1, 1)")
 
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        r""":math:`A = \tanh Z`; keeps :math:`\tanh'(Z) = 1 - A^2` for backward (from the
+        output, so the exponentials are computed once)."""
+        A = np.tanh(Z)
+        self.dA_dZ = 1.0 - A * A
+        return A
+
 
 class ReLU(Activation):
     name, fn, derivative, output_range = ("relu", staticmethod(relu),
                                           staticmethod(relu_derivative), "[0, ∞)")
+
+    def forward(self, Z: np.ndarray) -> np.ndarray:
+        r""":math:`A = \max(0, Z)`; keeps :math:`\sigma'(Z) = \mathbb 1[Z > 0]` for backward.
+        (The formulas of ``relu`` and ``relu_derivative``, written out: the most used box skips
+        their check of the input, which the network's boundary did already.)"""
+        self.dA_dZ = (Z > 0).astype(Z.dtype)
+        return np.maximum(Z, 0.0)
 
 
 class GELU(Activation):

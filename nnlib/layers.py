@@ -61,6 +61,9 @@ class Layer:
         #: False when nothing needs ∂C/∂(input): ``backward`` may then skip it and return None
         self.input_grad = True
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
     def forward(self, X: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -153,6 +156,18 @@ def keep(buffer, X: np.ndarray) -> np.ndarray:
         return X.copy()
     np.copyto(buffer, X)
     return buffer
+
+
+def hand_on(out: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``out``, a box's output for input ``X``, made read-only before it goes on to the next box
+    of a network: no one outside the network holds it, so the next box may keep it for
+    ``backward`` without a copy (``keep``), and a box that tried to change its input in place
+    (which would spoil what the box before it kept) fails at once. An output that is the input
+    itself is passed on unchanged: it may be the caller's array. (Making a view read-only leaves
+    the array it views as it was.)"""
+    if out is not X:
+        out.setflags(write=False)
+    return out
 
 
 def check_output(box, out: np.ndarray) -> None:

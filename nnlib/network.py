@@ -19,7 +19,7 @@ import numpy as np
 
 from ._checks import as_array, as_rng, check_int, describe, float_dtype_of
 from .activations import get_activation
-from .layers import Dense, Layer, check_batch, check_output, to_batch
+from .layers import Dense, Layer, check_batch, check_output, hand_on, to_batch
 from .metrics import to_labels
 
 _FORMAT = "nnlib-sequential-1"
@@ -62,6 +62,7 @@ class Sequential:
                 raise ValueError(f"layer sizes do not fit: {a!r} outputs {a.n_out} numbers but "
                                  f"the next linear layer {b!r} expects {b.n_in}")
         self._layers = tuple(layers)
+        self._inner, self._last = self._layers[:-1], self._layers[-1]
         self.output_shape: tuple | None = None  # of the last forward pass, checked by backward
         self.single = False  # whether that pass was one example (then backward takes one too)
         # (name, box, key) of every parameter, named once here rather than at every step
@@ -73,9 +74,13 @@ class Sequential:
     # ------------------------------------------------------------------ passes
     def forward(self, X: np.ndarray) -> np.ndarray:
         """The network's output for a batch ``X`` of shape ``(N, n_in)``: every box's
-        ``forward``, left to right."""
-        for layer in self._layers:
-            X = layer.forward(X)
+        ``forward``, left to right.
+
+        The arrays passed from box to box are made read-only (see ``hand_on``), so that a box
+        keeps its input for ``backward`` without copying it."""
+        for layer in self._inner:
+            X = hand_on(layer.forward(X), X)
+        X = self._last.forward(X)
         self.output_shape, self.single = X.shape, False
         return X
 
@@ -110,10 +115,19 @@ class Sequential:
         first = self._layers[0]
         X, single = to_batch(X, "the input of the network", first.input_ndim,
                              first.dtype or float_dtype_of(X), strict=not first.checks_ndim)
+        last = self._layers[-1]
         for layer in self._layers:
             check_batch(layer, X)
-            X = layer.forward(X)
-            check_output(layer, X)
+            try:
+                out = layer.forward(X)
+            except ValueError as e:
+                if "read-only" not in str(e) or X.flags.writeable:
+                    raise
+                raise ValueError(f"{layer!r}.forward changed its input array in place. A box must "
+                                 "leave its input as it is and return a new array: the box "
+                                 "before it keeps that array for backward.") from None
+            check_output(layer, out)
+            X = out if layer is last else hand_on(out, X)
         self.output_shape, self.single = X.shape, single
         return X[0] if single else X
 

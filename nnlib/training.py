@@ -287,23 +287,21 @@ class _Batches:
     def shuffled(self, rng: np.random.Generator):
         """Yield ``(Xb, yb)`` for every mini-batch of one shuffled pass over the data.
 
-        The batches are read-only while they are in use: a box may then keep its input for
-        backward without copying it (see ``nnlib.layers.keep``)."""
+        The inputs are read-only while they are in use: the first box may then keep them for
+        backward without copying them (see ``nnlib.layers.keep``). (The loss keeps a copy of
+        its targets.)"""
         order = rng.permutation(self.X.shape[0])
         Xb, yb = self.Xb, self.yb
-        try:
-            for start in range(0, len(order), self.batch_size):
-                idx = order[start:start + self.batch_size]
-                n = len(idx)
-                Xb.flags.writeable = yb.flags.writeable = True
-                # mode="clip" (the indices are always valid) lets numpy write straight into the
-                # buffer; the default mode="raise" copies through a temporary array first.
-                np.take(self.X, idx, axis=0, out=Xb[:n], mode="clip")
-                np.take(self.y, idx, axis=0, out=yb[:n], mode="clip")
-                Xb.flags.writeable = yb.flags.writeable = False
-                yield Xb[:n], yb[:n]
-        finally:
-            Xb.flags.writeable = yb.flags.writeable = True
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            n = len(idx)
+            Xb.setflags(write=True)
+            # mode="clip" (the indices are always valid) lets numpy write straight into the
+            # buffer; the default mode="raise" copies through a temporary array first.
+            np.take(self.X, idx, axis=0, out=Xb[:n], mode="clip")
+            np.take(self.y, idx, axis=0, out=yb[:n], mode="clip")
+            Xb.setflags(write=False)
+            yield Xb[:n], yb[:n]
 
 
 def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, epoch: int,

@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from nnlib import (GELU, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Dense, LeakyReLU,
-                   ReLU, Sequential, Sigmoid, Softmax, SoftmaxCrossEntropy, Tanh, mlp)
+from nnlib import (GELU, MSE, BinaryCrossEntropy, CategoricalCrossEntropy, Dense, Layer,
+                   LeakyReLU, ReLU, Sequential, Sigmoid, Softmax, SoftmaxCrossEntropy, Tanh, mlp)
 from nnlib.gradcheck import gradient_check, numerical_gradient, relative_error
 from nnlib.network import layer_from_config
 
@@ -341,3 +341,63 @@ def test_mlp_rejects_a_single_int_with_a_message_about_sizes():
 def test_mlp_rejects_unknown_activation_names(kwargs):
     with pytest.raises(ValueError, match=r"unknown activation 'swish'"):
         mlp([3, 2, 1], **kwargs)
+
+
+# ------------------------------------------------------------------ arrays between the boxes
+class _Echo(Layer):
+    """A box whose output is its input itself (allowed: it changes nothing)."""
+
+    def forward(self, X):
+        return X
+
+    def backward(self, dZ):
+        return dZ
+
+
+class _InPlace(Layer):
+    """A box that (wrongly) changes its input array in place."""
+
+    def forward(self, X):
+        X *= 2.0
+        return X
+
+    def backward(self, dZ):
+        return 2.0 * dZ
+
+
+@pytest.mark.parametrize("call", ["forward", "__call__"])
+def test_arrays_between_boxes_are_read_only_and_kept_without_a_copy(net_423, X4, call):
+    out = getattr(net_423, call)(X4)
+    d1, relu, d2, _ = net_423.layers
+    assert not d2.A.flags.writeable, "the hidden activations passed on are still writeable"
+    assert out.flags.writeable, "the network's output must stay the caller's to change"
+    assert X4.flags.writeable, "the caller's input must not become read-only"
+    X4 += 1.0  # the caller may change its input afterwards; Dense kept a copy
+    assert not np.shares_memory(d1.A, X4)
+
+
+def test_the_second_dense_keeps_the_activations_it_was_given_without_copying():
+    d1, relu, d2 = Dense(3, 4, seed=0), ReLU(), Dense(4, 2, seed=1)
+    net = Sequential([d1, relu, d2])
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    net.forward(X)
+    A = relu.forward(d1.forward(X))  # the same numbers, computed again outside the network
+    np.testing.assert_array_equal(d2.A, A)
+    assert d2.A.base is None and not d2.A.flags.writeable  # the box's own output, not a copy
+
+
+def test_a_box_that_returns_its_input_leaves_the_callers_array_writeable():
+    X = np.ones((2, 3))
+    net = Sequential([_Echo(), Dense(3, 1, seed=0)])
+    net.forward(X)
+    net(X)
+    assert X.flags.writeable
+    X[0, 0] = 5.0  # no error: the caller's array is still the caller's
+
+
+def test_a_box_that_changes_its_input_in_place_fails_instead_of_spoiling_a_gradient():
+    net = Sequential([Dense(3, 4, seed=0), ReLU(), _InPlace(), Dense(4, 1, seed=1)])
+    with pytest.raises(ValueError, match="read-only"):
+        net.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"_InPlace\(\)\.forward changed its input array in place"):
+        net(np.ones((2, 3)))
