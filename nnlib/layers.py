@@ -27,6 +27,10 @@ from ._checks import (NonFiniteError, as_array, as_rng, check_choice, check_int,
 class Layer:
     """One box of a network.
 
+    The class is called ``Layer``, as in Keras, and ``Sequential.layers`` lists the boxes; but a
+    *layer* in the book's sense (neurons that see the same inputs) is two boxes: ``Dense``, then
+    its activation.
+
     A subclass sets ``self.params`` (name → array) and ``self.grads`` (name → array of the same
     shape) in ``__init__``, implements ``forward`` and ``backward`` (and ``check_input`` if it
     takes only some shapes), and stores every constructor argument under its own name, so that

@@ -44,10 +44,10 @@ class Sequential:
                             f"ReLU()]), got {describe(layers)}")
         layers = list(layers)
         if not layers:
-            raise ValueError("a Sequential network needs at least one layer, got none")
+            raise ValueError("a Sequential network needs at least one box, got none")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layer {i} must be an nnlib Layer such as Dense(4, 2) or "
+                raise TypeError(f"box {i} must be an nnlib box (a Layer) such as Dense(4, 2) or "
                                 f"Sigmoid(), got {describe(layer)}")
         seen = {}
         for i, layer in enumerate(layers):
@@ -88,7 +88,7 @@ class Sequential:
         """Backpropagate :math:`\\partial C/\\partial \\hat y` through every box's ``backward``,
         right to left; returns :math:`\\partial C/\\partial X` (None when ``input_grad`` is False).
 
-        Every layer's ``grads`` are overwritten (not accumulated). ``dY`` must have the shape of
+        Every box's ``grads`` are overwritten (not accumulated). ``dY`` must have the shape of
         the last output (one example's shape after ``net(x)`` of one example ``x``).
         """
         if getattr(dY, "shape", None) != self.output_shape:
@@ -186,8 +186,8 @@ class Sequential:
         return int(sum(l.n_params for l in self.layers))
 
     def summary(self) -> str:
-        """A table of layers, output sizes and parameter counts."""
-        rows = [("layer", "parameters")]
+        """A table of the boxes and their parameter counts."""
+        rows = [("box", "parameters")]
         rows += [(repr(l), f"{l.n_params:,}") for l in self.layers]
         rows.append(("total", f"{self.n_params:,}"))
         w = max(len(r[0]) for r in rows)
@@ -256,7 +256,7 @@ def layer_from_config(config: dict) -> Layer:
     kind = config["type"]
     cls = Layer.registry.get(kind)
     if cls is None:
-        raise ValueError(f"unknown layer type {kind!r} in a saved network; known types: "
+        raise ValueError(f"unknown box type {kind!r} in a saved network; known types: "
                          f"{sorted(Layer.registry)} (import the module that defines it first)")
     kwargs = {k: v for k, v in config.items() if k != "type"}
     try:

@@ -299,9 +299,9 @@ class _Batches:
             # mode="clip" (the indices are always valid) lets numpy write straight into the
             # buffer; the default mode="raise" copies through a temporary array first.
             np.take(self.X, idx, axis=0, out=Xb[:n], mode="clip")
-            np.take(self.y, idx, axis=0, out=yb[:n], mode="clip")
+            y_batch = np.take(self.y, idx, axis=0, out=yb[:n], mode="clip")  # returns its out
             Xb.setflags(write=False)
-            yield Xb[:n], yb[:n]
+            yield Xb[:n], y_batch  # a view taken now is read-only like its buffer
 
 
 def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, epoch: int,

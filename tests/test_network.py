@@ -278,7 +278,7 @@ def test_loading_an_unknown_layer_type_raises(net_423, tmp_path):
         arrays = dict(f)
     arrays["__architecture__"] = np.array(json.dumps([{"type": "Conv3D"}]))
     np.savez(tmp_path / "bad.npz", **arrays)
-    with pytest.raises(ValueError, match=r"unknown layer type 'Conv3D' in a saved network"):
+    with pytest.raises(ValueError, match=r"unknown box type 'Conv3D' in a saved network"):
         Sequential.load(tmp_path / "bad.npz")
 
 
@@ -298,12 +298,12 @@ def test_mismatched_layer_sizes_name_both_layers():
 
 
 def test_empty_network():
-    with pytest.raises(ValueError, match="needs at least one layer, got none"):
+    with pytest.raises(ValueError, match="needs at least one box, got none"):
         Sequential([])
 
 
 def test_non_layer_in_network():
-    with pytest.raises(TypeError, match=r"layer 1 must be an nnlib Layer such as Dense\(4, 2\) or "
+    with pytest.raises(TypeError, match=r"box 1 must be an nnlib box \(a Layer\) such as Dense\(4, 2\) or "
                                         r"Sigmoid\(\), got str 'relu'"):
         Sequential([Dense(2, 2), "relu"])
 

@@ -5,6 +5,7 @@ import pytest
 
 from nnlib import (SGD, Adam, Dense, History, Sequential, TrainingDiverged, evaluate, fit, mlp,
                    noisy_quadratic, train_test_split, two_moons, xor)
+from nnlib.training import train_epoch
 
 LOSS = "softmax_cross_entropy"
 
@@ -296,3 +297,16 @@ def test_train_epoch_checks_its_arguments(xor_data):
     X, y = xor_data
     with pytest.raises(TypeError, match="optimizer must be an nnlib optimizer"):
         train_epoch(mlp([2, 2]), X, y, loss=LOSS, optimizer="sgd")
+
+
+def test_the_first_box_keeps_the_mini_batch_without_a_copy():
+    # The batches are read-only while they are in use, so Dense keeps them as they are (keep()).
+    X = np.random.default_rng(0).normal(size=(70, 3))
+    y = (X[:, 0] > 0).astype(int)
+    net = mlp([3, 4, 2], activation="relu", seed=0)
+    train_epoch(net, X, y, loss="softmax_cross_entropy", optimizer=SGD(0.1), batch_size=32,
+                seed=0)
+    first, second = net.layers[0], net.layers[2]
+    assert not first.A.flags.writeable and not first.A.base.flags.writeable
+    assert first.A.shape == (70 - 64, 3)  # the last, short mini-batch
+    assert not second.A.flags.writeable and second.A.base is None  # the ReLU's own output
