@@ -23,7 +23,7 @@ class Embedding(Layer):
     ``(N, T, d_model)`` with :math:`Z_{n,t} = E_{x_{n,t}}`. This is a ``Dense`` layer without bias
     applied to one-hot vectors, :math:`\mathrm{onehot}(x)\,E`, computed without building them.
 
-    Backward: :math:`\partial L/\partial E_v = \sum_{n,t:\ x_{n,t} = v} \partial L/\partial Z_{n,t}`
+    Backward: :math:`\partial C/\partial E_v = \sum_{n,t:\ x_{n,t} = v} \partial C/\partial Z_{n,t}`
     (each row collects the gradients of the positions where its token occurs). The input holds
     indices, which have no gradient: ``backward`` returns None, so an embedding comes first.
     """
@@ -59,7 +59,7 @@ class Embedding(Layer):
         return self.params["E"][self.tokens]
 
     def backward(self, dZ: np.ndarray) -> None:
-        """Writes ∂L/∂E (row v: the sum of ∂L/∂Z over the positions of token v) into ``grads``;
+        """Writes ∂C/∂E (row v: the sum of ∂C/∂Z over the positions of token v) into ``grads``;
         returns None (token indices have no gradient)."""
         dE = self.grads["E"]
         dE[...] = 0.0
@@ -73,8 +73,8 @@ class PositionEmbedding(Layer):
     Attention by itself treats a sequence as a set (swap two tokens and their outputs swap too);
     this table tells the network where each token stands. Shapes: ``P`` is
     ``(max_len, d_model)``; input and output ``(N, T, d_model)`` with ``T <= max_len``.
-    Backward: :math:`\partial L/\partial P_t = \sum_n \partial L/\partial Z_{n,t}`,
-    :math:`\partial L/\partial X = \partial L/\partial Z`.
+    Backward: :math:`\partial C/\partial P_t = \sum_n \partial C/\partial Z_{n,t}`,
+    :math:`\partial C/\partial X = \partial C/\partial Z`.
     """
 
     input_ndim = 3
@@ -105,7 +105,7 @@ class PositionEmbedding(Layer):
         return X + self.params["P"][:X.shape[1]]
 
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
-        """Writes ∂L/∂P_t = Σₙ ∂L/∂Z_{n,t} into ``grads``; returns ∂L/∂X = ∂L/∂Z."""
+        """Writes ∂C/∂P_t = Σₙ ∂C/∂Z_{n,t} into ``grads``; returns ∂C/∂X = ∂C/∂Z."""
         dP = self.grads["P"]
         dP[...] = 0.0
         np.sum(dZ, axis=0, out=dP[:dZ.shape[1]])
@@ -134,20 +134,20 @@ class SelfAttention(Layer):
     Shapes: ``W_Q``, ``W_K``, ``W_V``: ``(d_head, d_model)``; input ``(N, T, d_model)``; output
     ``(N, T, d_head)``; ``self.A`` (the last attention weights): ``(N, T, T)``.
 
-    Backward, for :math:`G = \partial L/\partial Z`, with the softmax Jacobian applied row by row
+    Backward, for :math:`G = \partial C/\partial Z`, with the softmax Jacobian applied row by row
     (:math:`J^\top g = a \odot (g - (g\cdot a))`, ``softmax_vjp``, chapter 4):
 
     .. math::
-        \partial L/\partial A = G V^\top,\quad \partial L/\partial V = A^\top G,\quad
-        \partial L/\partial S = A \odot \big(\partial L/\partial A
-            - \mathrm{rowsum}(A \odot \partial L/\partial A)\big),
+        \partial C/\partial A = G V^\top,\quad \partial C/\partial V = A^\top G,\quad
+        \partial C/\partial S = A \odot \big(\partial C/\partial A
+            - \mathrm{rowsum}(A \odot \partial C/\partial A)\big),
 
-        \partial L/\partial Q = \tfrac{1}{\sqrt{d_{\text{head}}}}\,(\partial L/\partial S)\,K,\quad
-        \partial L/\partial K = \tfrac{1}{\sqrt{d_{\text{head}}}}\,(\partial L/\partial S)^\top Q,
+        \partial C/\partial Q = \tfrac{1}{\sqrt{d_{\text{head}}}}\,(\partial C/\partial S)\,K,\quad
+        \partial C/\partial K = \tfrac{1}{\sqrt{d_{\text{head}}}}\,(\partial C/\partial S)^\top Q,
 
-        \partial L/\partial W_Q = \textstyle\sum_n (\partial L/\partial Q)^\top X \ \text{(same for K, V)},
-        \quad \partial L/\partial X = (\partial L/\partial Q) W_Q + (\partial L/\partial K) W_K
-            + (\partial L/\partial V) W_V .
+        \partial C/\partial W_Q = \textstyle\sum_n (\partial C/\partial Q)^\top X \ \text{(same for K, V)},
+        \quad \partial C/\partial X = (\partial C/\partial Q) W_Q + (\partial C/\partial K) W_K
+            + (\partial C/\partial V) W_V .
     """
 
     input_ndim = 3
@@ -192,16 +192,16 @@ class SelfAttention(Layer):
         return self.A @ self.V                                    # Z = A V
 
     def backward(self, G: np.ndarray) -> np.ndarray | None:
-        """The formulas of the class docstring: writes ∂L/∂W_Q, ∂L/∂W_K, ∂L/∂W_V into ``grads``
-        and returns ∂L/∂X."""
+        """The formulas of the class docstring: writes ∂C/∂W_Q, ∂C/∂W_K, ∂C/∂W_V into ``grads``
+        and returns ∂C/∂X."""
         p, g, A, X = self.params, self.grads, self.A, self.X
         Q, K, V = self.Q, self.K, self.V
-        dA = G @ V.transpose(0, 2, 1)                             # ∂L/∂A = G Vᵀ
-        dV = A.transpose(0, 2, 1) @ G                             # ∂L/∂V = Aᵀ G
+        dA = G @ V.transpose(0, 2, 1)                             # ∂C/∂A = G Vᵀ
+        dV = A.transpose(0, 2, 1) @ G                             # ∂C/∂V = Aᵀ G
         dS = A * (dA - (A * dA).sum(axis=-1, keepdims=True))      # softmax Jacobian, each row
         scale = 1.0 / math.sqrt(self.d_head)
-        dQ = dS @ K * scale                                       # ∂L/∂Q = ∂L/∂S K / √d
-        dK = dS.transpose(0, 2, 1) @ Q * scale                    # ∂L/∂K = ∂L/∂Sᵀ Q / √d
+        dQ = dS @ K * scale                                       # ∂C/∂Q = ∂C/∂S K / √d
+        dK = dS.transpose(0, 2, 1) @ Q * scale                    # ∂C/∂K = ∂C/∂Sᵀ Q / √d
         X2 = X.reshape(-1, self.d_model)
         for name, d in (("W_Q", dQ), ("W_K", dK), ("W_V", dV)):
             np.matmul(d.reshape(-1, self.d_head).T, X2, out=g[name])  # Σ_n dᵀ X

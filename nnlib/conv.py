@@ -42,9 +42,9 @@ class Conv2D(Layer):
     Written with the patch matrix :math:`P` (one row per example and output pixel, one column per
     entry :math:`(i, u, v)` of a kernel) and :math:`W` reshaped to ``(out_channels, C·k·k)``, the
     forward pass is :math:`Z = P W^\top + b`, the ``Dense`` formula. So the backward pass is
-    ``Dense``'s too, for :math:`\Delta = \partial L/\partial Z` as rows:
-    :math:`\partial L/\partial W = \Delta^\top P`, :math:`\partial L/\partial b = \sum \Delta`,
-    :math:`\partial L/\partial P = \Delta W`, and every entry of :math:`\partial L/\partial P` is
+    ``Dense``'s too, for :math:`\Delta = \partial C/\partial Z` as rows:
+    :math:`\partial C/\partial W = \Delta^\top P`, :math:`\partial C/\partial b = \sum \Delta`,
+    :math:`\partial C/\partial P = \Delta W`, and every entry of :math:`\partial C/\partial P` is
     added back to the input pixel it was copied from (a pixel lies in up to :math:`k^2` patches).
     """
 
@@ -116,8 +116,8 @@ class Conv2D(Layer):
         return Z.reshape(N, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
 
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
-        """Writes ∂L/∂W = Δᵀ P and ∂L/∂b = Σ Δ into ``grads``; returns ∂L/∂X, the rows of
-        ∂L/∂P = Δ W added back to the pixels they were copied from."""
+        """Writes ∂C/∂W = Δᵀ P and ∂C/∂b = Σ Δ into ``grads``; returns ∂C/∂X, the rows of
+        ∂C/∂P = Δ W added back to the pixels they were copied from."""
         N, O, Ho, Wo = dZ.shape
         k, s, p = self.kernel_size, self.stride, self.padding
         D = dZ.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, O)                  # Δ, as rows
@@ -177,7 +177,7 @@ class MaxPool2D(Layer):
         return np.take_along_axis(blocks, self.argmax, axis=-1)[..., 0]
 
     def backward(self, dZ: np.ndarray) -> np.ndarray | None:
-        """∂L/∂X: each output's gradient at the position of its block's maximum, 0 elsewhere."""
+        """∂C/∂X: each output's gradient at the position of its block's maximum, 0 elsewhere."""
         if not self.input_grad:
             return None
         s = self.size

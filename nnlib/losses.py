@@ -135,7 +135,7 @@ class MSE(Loss):
 
 
 class MAE(Loss):
-    r"""Absolute error :math:`\mathcal{L}_n = \sum_k |\hat y_k - y_k|`, :math:`L = \frac1N\sum_n L_n`; gradient
+    r"""Absolute error :math:`\mathcal{L}_n = \sum_k |\hat y_k - y_k|`, :math:`C = \frac1N\sum_n \mathcal{L}_n`; gradient
     :math:`\operatorname{sign}(\hat y_k - y_k)/N` (not differentiable where :math:`\hat y_k = y_k`;
     we use 0 there)."""
 
@@ -270,7 +270,7 @@ class SoftmaxCrossEntropy(Loss):
     Takes raw scores (logits) :math:`z`, not probabilities. Per example, with target class
     :math:`c` (or one-hot :math:`y`):
     :math:`\mathcal{L}_n = -\ln \mathrm{softmax}(z)_c = \ln\sum_j e^{z_j} - z_c`, computed with the
-    log-sum-exp trick (:math:`m = \max_j z_j` is subtracted before the exponential). The gradient
+    log-sum-exp trick (:math:`z_{\max} = \max_j z_j` is subtracted before the exponential). The gradient
     of the mean is the famously simple :math:`\partial C/\partial z = (\mathrm{softmax}(z) - y)/N`.
 
     ``y`` may be one-hot ``(N, K)`` or integer labels ``(N,)``. (For a target row that does not
@@ -305,13 +305,13 @@ class SoftmaxCrossEntropy(Loss):
         # Row i of z starts at position i·K of z.reshape(-1); indexing that flat view picks one
         # entry per row more quickly than z[rows, cols] or z.max(axis=1) on short rows.
         starts = np.arange(0, n * K, K)
-        m = z.reshape(-1)[starts + z.argmax(axis=1)]  # m = max_j z_j of every row
-        s = np.exp(z - m[:, None])
+        z_max = z.reshape(-1)[starts + z.argmax(axis=1)]  # max_j z_j of every row
+        s = np.exp(z - z_max[:, None])
         total = s.sum(axis=1)
         s /= total[:, None]
         self.s = s  # softmax(z), kept for backward
         log_sum_exp = np.log(total)
-        log_sum_exp += m  # ln Σ_j e^{z_j} = m + ln Σ_j e^{z_j - m}
+        log_sum_exp += z_max  # ln Σ_j e^{z_j} = z_max + ln Σ_j e^{z_j - z_max}
         if y.ndim == 1:  # class labels: z_c of every row
             self.target, self.y = starts + y, None  # where z_c of every row is
             self.per_example_loss = log_sum_exp - z.reshape(-1)[self.target]

@@ -135,7 +135,7 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     r"""Gradient descent with momentum (a ball that keeps rolling):
 
-    :math:`v \leftarrow \mu v - \eta\,\nabla L`, then :math:`w \leftarrow w + v`.
+    :math:`v \leftarrow \mu v - \eta\,\nabla C`, then :math:`w \leftarrow w + v`.
     ``momentum`` is :math:`\mu` (default 0.9).
     """
 

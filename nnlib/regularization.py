@@ -27,8 +27,8 @@ class Dropout(Layer):
 
     so that :math:`\mathbb E[A] = X`. Evaluation mode (``training = False``): :math:`A = X`.
 
-    Backward: :math:`\partial L/\partial X = \partial L/\partial A \odot M` with the mask
-    :math:`M` of the last forward pass (:math:`\partial L/\partial A` itself in evaluation mode).
+    Backward: :math:`\partial C/\partial X = \partial C/\partial A \odot M` with the mask
+    :math:`M` of the last forward pass (:math:`\partial C/\partial A` itself in evaluation mode).
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ class Dropout(Layer):
         return X * self.mask
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
-        """:math:`\\partial L/\\partial X = \\partial L/\\partial A \\odot M` (``dA`` itself, as a
+        """:math:`\\partial C/\\partial X = \\partial C/\\partial A \\odot M` (``dA`` itself, as a
         copy, after an evaluation-mode pass)."""
         if not self.input_grad:
             return None

@@ -152,9 +152,9 @@ def fit(net, X, y, *, loss, optimizer: Optimizer, epochs: int, batch_size: int =
     loss (and accuracy) on the whole training set and on ``validation_data=(X_val, y_val)``.
     The network is left in evaluation mode.
 
-    ``best_epoch`` is the epoch with the lowest validation loss. ``early_stopping=p`` stops when
-    the validation loss has not improved for ``p`` epochs and puts back the weights of the best
-    epoch. ``progress`` shows a tqdm bar over epochs.
+    ``best_epoch`` is the epoch with the lowest validation loss. ``early_stopping=patience``
+    stops when the validation loss has not improved for ``patience`` epochs and puts back the
+    weights of the best epoch. ``progress`` shows a tqdm bar over epochs.
 
     Raises ``TrainingDiverged`` when the loss becomes NaN or infinite or grows by more than
     ``DIVERGENCE_FACTOR``.
@@ -307,7 +307,7 @@ class _Batches:
 def _run_epoch(net, batches: _Batches, loss: Loss, optimizer: Optimizer, rng, epoch: int,
                limit: float) -> None:
     # The data was checked once (fit, train_epoch), so here each mini-batch runs only the
-    # formulas. The first box need not compute ∂L/∂X: the input is the data.
+    # formulas. The first box need not compute ∂C/∂X: the input is the data.
     # Overflow shows up as a loss that is inf or NaN; we turn it into one clear message.
     batch = 0
     net.input_grad = False

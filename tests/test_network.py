@@ -399,5 +399,6 @@ def test_a_box_that_changes_its_input_in_place_fails_instead_of_spoiling_a_gradi
     net = Sequential([Dense(3, 4, seed=0), ReLU(), _InPlace(), Dense(4, 1, seed=1)])
     with pytest.raises(ValueError, match="read-only"):
         net.forward(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"_InPlace\(\)\.forward changed its input array in place"):
+    with pytest.raises(ValueError,
+                       match=r"_InPlace\(\)\.forward changed its input array in place"):
         net(np.ones((2, 3)))

@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTATION = ROOT / "book" / "notation.md"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 PAGES = [ROOT / "book" / name for name in ("glossary.md", "intro.md", "further_reading.md")]
+#: nnlib's modules: their docstrings state the formulas in the book's symbols
+MODULES = sorted((ROOT / "nnlib").glob("*.py"))
 
 
 def load_rules(text: str) -> list[dict]:
@@ -45,6 +47,8 @@ def sources(path: Path) -> list[tuple[str, str, str]]:
     """(where, kind, text) for every Markdown cell and code cell of a chapter, or a whole page."""
     if path.suffix == ".md":
         return [(path.name, "markdown", path.read_text(encoding="utf-8"))]
+    if path.suffix == ".py":
+        return [(f"nnlib/{path.name}", "code", path.read_text(encoding="utf-8"))]
     nb = nbformat.read(path, as_version=4)
     return [(f"{path.name} cell {i}", cell.cell_type, cell.source)
             for i, cell in enumerate(nb.cells) if cell.cell_type in ("markdown", "code")]
@@ -71,7 +75,7 @@ def test_every_rule_catches_its_example(rule):
         f"no pattern of the rule for {rule['symbol']} matches its example {rule['example']!r}")
 
 
-@pytest.mark.parametrize("path", CHAPTERS + PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CHAPTERS + PAGES + MODULES, ids=lambda p: p.name)
 def test_reserved_symbols_keep_their_meaning(path):
     found = [v for where, kind, text in sources(path) for v in violations(RULES, where, kind, text)]
     assert not found, "symbols used against book/notation.md:\n" + "\n".join(found)
