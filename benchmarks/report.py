@@ -228,6 +228,11 @@ def render(r: dict) -> str:
         mark = "—" if holds is None else "yes" if holds else "**no**"
         trows.append((what, measured, limit, mark))
     w(table(["target", "measured", "goal", "holds"], trows, ["---", "--:", "--:", ":-:"]) + "\n")
+    w("The goals were set on the machine of the first run. A ratio to another library moves with "
+      "the machine and with that library's own speed as much as with nnlib's, so a goal missed "
+      "on a new machine need not mean that nnlib became slower. Whether a change to nnlib made it "
+      "slower is measured by `benchmarks/compare_revisions.py`, which times two versions of "
+      "nnlib in one interleaved run on the same machine.\n")
 
     conv = r.get("conv")
     if conv:
