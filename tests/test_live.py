@@ -39,9 +39,10 @@ def lite(book):
     if not shutil.which("npm"):
         pytest.skip("npm not found: the in-browser edition takes Pyodide from its npm package "
                     "(apt-get install npm; .ci/run installs it)")
+    # the relative --out of the Makefile's `make book` and `make lite`
     result = subprocess.run([sys.executable, str(ROOT / "book/lite/build_lite.py"),
-                             "--out", str(LITE)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=900)
+                             "--out", str(LITE.relative_to(ROOT))], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return HTML
 

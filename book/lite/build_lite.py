@@ -297,7 +297,9 @@ def main(argv=None) -> None:
     parser.add_argument("chapters", nargs="*", help="notebooks (default: chapters/*.ipynb)")
     args = parser.parse_args(argv)
     chapters = [Path(c) for c in args.chapters] or sorted((ROOT / "chapters").glob("[0-9]*.ipynb"))
-    build(Path(args.out), chapters)
+    # resolved here: jupyter lite build runs in the staging folder, where a relative path would
+    # point somewhere else
+    build(Path(args.out).resolve(), chapters)
 
 
 if __name__ == "__main__":
