@@ -97,7 +97,7 @@ def test_attention_keeps_no_reference_to_the_input():
 
 
 def test_attention_softmax_gradient_is_the_jacobian_product():
-    # ∂L/∂S row by row equals softmax_vjp(S, ∂L/∂A), the chapter 4 formula
+    # ∂C/∂S row by row equals softmax_vjp(S, ∂C/∂A), the chapter 4 formula
     rng = np.random.default_rng(3)
     box = SelfAttention(3, 3, seed=1)
     X = rng.normal(size=(1, 4, 3))

@@ -95,7 +95,7 @@ def test_conv_is_a_dense_layer_with_tied_sparse_weights():
     np.testing.assert_allclose(box(X).reshape(3, 4), X.reshape(3, 16) @ M.T + box.params["b"])
     G = rng.normal(size=(3, 1, 2, 2))
     box.backward(G)
-    dM = G.reshape(3, 4).T @ X.reshape(3, 16)  # Dense's ∂L/∂W
+    dM = G.reshape(3, 4).T @ X.reshape(3, 16)  # Dense's ∂C/∂W
     tied = np.array([[sum(dM[i, j] for i, j in where[u, v]) for v in range(3)] for u in range(3)])
     np.testing.assert_allclose(box.grads["W"][0, 0], tied)
     assert np.count_nonzero(M) == 4 * 9
@@ -119,7 +119,7 @@ def test_conv_gradients_match_independent_central_differences(case):
 
 
 def test_conv_backward_hand_case():
-    # one 2×2 kernel on one 3×3 image: ∂L/∂W[u, v] = Σ_rc G[r, c] X[r+u, c+v]
+    # one 2×2 kernel on one 3×3 image: ∂C/∂W[u, v] = Σ_rc G[r, c] X[r+u, c+v]
     box = Conv2D(1, 1, 2, seed=0)
     X = np.arange(9.0).reshape(1, 1, 3, 3)
     G = np.array([[[[1.0, 0.0], [0.0, 2.0]]]])
