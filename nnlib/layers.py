@@ -3,7 +3,8 @@ r"""Boxes that make up a network: the base class ``Layer`` and the linear box ``
 The book draws a network as a chain of boxes. Every box has one path:
 
 * ``forward(X)``: the formula of its docstring on a batch ``X`` (rows are examples); it stores
-  what ``backward`` needs (a copy, never the caller's array);
+  what ``backward`` needs, never an array that someone may still change: a copy, unless the
+  array is read-only, as the arrays a network passes from box to box are (``keep``, ``hand_on``);
 * ``backward(dZ)``: given :math:`\partial C/\partial(\text{output})`, only the formulas: it writes
   the gradients of its own parameters into ``self.grads`` (the same arrays every time) and
   returns :math:`\partial C/\partial(\text{input})` (or None when ``input_grad`` is False);
