@@ -330,7 +330,8 @@ def render(r: dict) -> str:
       f"interpreters after two warm-up runs; fastest {min(imp['runs']):.3f} s, slowest "
       f"{max(imp['runs']):.3f} s). "
       + ("Of matplotlib, ipywidgets, scikit-learn, PyTorch, `scipy.special` and IPython it "
-         "loads none: plots, widgets, the digits data and GELU's `erf` import them on first use."
+         "loads none: plots, widgets and GELU's `erf` import them on first use, and the digits "
+         "data ships with nnlib."
          if not heavy else f"It also loads: {', '.join(heavy)}.") + "\n")
 
     live = r.get("live")

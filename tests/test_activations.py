@@ -1,4 +1,5 @@
 """Tests for nnlib.activations: values, derivatives (gradient-checked), laws, stability, boxes."""
+import sys
 import warnings
 
 import hypothesis.extra.numpy as hnp
@@ -380,3 +381,16 @@ def test_leaky_relu_rejects_bad_alpha(alpha, exc, msg):
     with pytest.raises(exc, match=msg):
         A.LeakyReLU(alpha)
 
+
+
+def test_erf_without_scipy_is_math_erf_and_agrees_with_scipy(monkeypatch):
+    # the in-browser edition may run GELU before any chapter cell has loaded SciPy
+    z = np.linspace(-6, 6, 1001)
+    with_scipy, gelu_with_scipy = A.erf(z), A.gelu(z)
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # now `from scipy.special` fails
+    without = A.erf(z)
+    assert without.dtype == np.float64
+    np.testing.assert_allclose(without, with_scipy, rtol=2e-16, atol=2e-16)
+    assert A.erf(np.float32(0.5)).dtype == np.float32
+    # (1 + erf) cancels for very negative z, so the GELU values agree in absolute terms
+    np.testing.assert_allclose(A.gelu(z), gelu_with_scipy, rtol=1e-15, atol=1e-15)

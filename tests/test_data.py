@@ -1,4 +1,9 @@
 """Tests for nnlib.data: one_hot, train_test_split, load_digits, toy data sets, flatten_images."""
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
@@ -173,6 +178,22 @@ def test_load_digits_unflattened_is_the_same_data(digits):
     assert images.shape == (1797, 8, 8)
     np.testing.assert_array_equal(images.reshape(1797, 64), digits[0])
     np.testing.assert_array_equal(y, digits[1])
+
+
+def test_load_digits_is_scikit_learns_data_set_without_importing_it(digits):
+    sk = pytest.importorskip("sklearn.datasets").load_digits()
+    np.testing.assert_array_equal(digits[0], sk.data / 16.0)
+    np.testing.assert_array_equal(digits[1], sk.target)
+    # the in-browser edition relies on this: no scikit-learn (nor SciPy) behind load_digits
+    code = ("import sys, nnlib; nnlib.load_digits(); "
+            "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_wheel_ships_the_digits():
+    config = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "digits.npz" in config["tool"]["setuptools"]["package-data"]["nnlib"]
 
 
 def test_digits_pixels_are_sixteenths(digits):

@@ -69,9 +69,11 @@ PYPI_WHEELS = {
     "tqdm": ("tqdm==4.66.2", "tqdm-4.66.2-py3-none-any.whl",
              "1ee4f8a893eb9bef51c6e35730cebf234d5d0b6bd112b0271e10ed7c24a02bd9", ["tqdm"], []),
 }
-# What `import nnlib` pulls in inside the browser: nnlib imports scipy, scikit-learn, PIL and
-# ipywidgets lazily inside functions, where Pyodide's import scanner cannot see them.
-NNLIB_DEPENDS = ["numpy", "scipy", "scikit-learn", "matplotlib", "pillow", "tqdm", "ipywidgets"]
+# What `import nnlib` pulls in inside the browser: nnlib imports matplotlib, PIL and ipywidgets
+# lazily inside functions, where Pyodide's import scanner cannot see them. Not scipy or
+# scikit-learn, the slowest to load: nnlib ships the digits itself and falls back to math.erf
+# for GELU, and a chapter that imports them in a cell gets them from the scanner.
+NNLIB_DEPENDS = ["numpy", "matplotlib", "pillow", "tqdm", "ipywidgets"]
 
 
 class VerificationError(RuntimeError):
