@@ -354,7 +354,8 @@ def render(r: dict) -> str:
         w(table(["visit", "downloaded", "requests", "page loaded",
                  "kernel started, first cell done"], rows, ["---"] + ["--:"] * 4) + "\n")
         w("*First cell*: the kernel has started and run the chapter's imports (numpy, "
-          "matplotlib, nnlib, which loads scipy and scikit-learn). Requests to any address but "
+          "matplotlib and nnlib; SciPy and scikit-learn load only in a chapter that imports "
+          "them). Requests to any address but "
           f"127.0.0.1: {len(live['outside_requests'])}.\n")
     else:
         w("Not measured in this run (`benchmarks/live.py` after `make book`).\n")
