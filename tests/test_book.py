@@ -219,6 +219,16 @@ def test_raw_tex_finder_sees_untypeset_math():
     assert raw_tex_left("<p>$z^{(2)}j = \\sum_k W</p>")
 
 
+def test_numbered_equations_are_marked_math_first(book):
+    """A display equation's class starts with "math", like an inline formula's, so that any tool
+    that skips class="math…" (MathJax does not care about the order) skips it too."""
+    for page in pages_of(book):
+        html = page.read_text(encoding="utf-8")
+        assert 'class="amsmath math' not in html, f"{page.relative_to(book)}: amsmath class first"
+        if page.name == "01_neurons.html":
+            assert html.count('<div class="math notranslate nohighlight amsmath">') >= 5
+
+
 def test_no_raw_latex_in_the_prose(book):
     for page in pages_of(book):
         left = raw_tex_left(page.read_text(encoding="utf-8"))

@@ -46,6 +46,11 @@ def clean_page(app, pagename, templatename, context, doctree):
         # docutils marks bibliography entries with the deprecated role doc-biblioentry inside
         # a role="list": plain list items are what screen readers expect
         body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+        # a numbered display equation is math first, like every other formula (myst's amsmath
+        # puts its own class in front, and tools that look for class="math…" then take the TeX
+        # inside for text that Markdown broke)
+        body = body.replace('<div class="amsmath math notranslate nohighlight">',
+                            '<div class="math notranslate nohighlight amsmath">')
         context["body"] = EMPTY_HEADER.sub('<td class="head"></td>', body)
     if app.config.html_theme_options.get("launch_buttons", {}).get("thebe"):
         return
