@@ -115,7 +115,6 @@ class Sequential:
         first = self._layers[0]
         X, single = to_batch(X, "the input of the network", first.input_ndim,
                              first.dtype or float_dtype_of(X), strict=not first.checks_ndim)
-        last = self._layers[-1]
         for layer in self._layers:
             check_batch(layer, X)
             try:
@@ -127,7 +126,7 @@ class Sequential:
                                  "leave its input as it is and return a new array: the box "
                                  "before it keeps that array for backward.") from None
             check_output(layer, out)
-            X = out if layer is last else hand_on(out, X)
+            X = out if layer is self._last else hand_on(out, X)
         self.output_shape, self.single = X.shape, single
         return X[0] if single else X
 

@@ -288,8 +288,8 @@ class _Batches:
         """Yield ``(Xb, yb)`` for every mini-batch of one shuffled pass over the data.
 
         The inputs are read-only while they are in use: the first box may then keep them for
-        backward without copying them (see ``nnlib.layers.keep``). (The loss keeps a copy of
-        its targets.)"""
+        backward without copying them (see ``nnlib.layers.keep``). (The loss keeps what it
+        needs of the targets in arrays of its own.)"""
         order = rng.permutation(self.X.shape[0])
         Xb, yb = self.Xb, self.yb
         for start in range(0, len(order), self.batch_size):
